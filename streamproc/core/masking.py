@@ -1,0 +1,145 @@
+"""Masking in two pure steps around the vault.
+
+1. `plan(text, detections, policy)` locates every occurrence of every value on character offsets,
+   drops what the policy keeps, resolves overlaps (higher level wins, then the longer span, then
+   the earlier one) and returns the values that need a placeholder.
+2. The caller asks the vault for those placeholders (it allocates or recalls them).
+3. `render(plan, placeholders)` rebuilds the text in one left-to-right pass; text between spans is
+   escaped so a user-typed look-alike can never restore to a real value.
+
+Nothing is mutated on the side: new mappings come back from the vault explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from streamproc.core import placeholders
+from streamproc.core.policy import Action, Policy
+from streamproc.core.spans import Detection, Span
+from streamproc.core.taxonomy import PrivacyLevel
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSpan:
+    span: Span
+    value: str
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderRequest:
+    """A value that needs a placeholder, with the strongest type/level it was seen at in the turn."""
+
+    value: str
+    privacy_type: str
+    privacy_level: PrivacyLevel
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class MaskPlan:
+    text: str
+    spans: tuple[PlannedSpan, ...]
+
+    def requests(self) -> list[PlaceholderRequest]:
+        strongest: dict[str, PlannedSpan] = {}
+        for planned in self.spans:
+            current = strongest.get(planned.value)
+            if current is None or _priority(planned) > _priority(current):
+                strongest[planned.value] = planned
+        return [
+            PlaceholderRequest(p.value, p.span.privacy_type, p.span.privacy_level, p.action)
+            for p in strongest.values()
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    placeholder: str
+    privacy_type: str
+    privacy_level: PrivacyLevel
+
+
+@dataclass(frozen=True, slots=True)
+class MaskResult:
+    content: str
+    entities: tuple[Entity, ...]
+
+
+def _priority(p: PlannedSpan) -> tuple[int, int]:
+    return (p.span.privacy_level.rank, p.action.strictness)
+
+
+def locate(text: str, detections: Iterable[Detection]) -> list[Span]:
+    """Every occurrence (overlapping ones too) of every detected value, as spans."""
+    spans: list[Span] = []
+    for det in detections:
+        value = det.original_text
+        if not value.strip():
+            continue
+        start = text.find(value)
+        while start != -1:
+            spans.append(Span(start, start + len(value), det.privacy_type, det.privacy_level, det.source))
+            start = text.find(value, start + 1)
+    return spans
+
+
+def _widen_over_lookalikes(text: str, spans: Iterable[Span]) -> list[Span]:
+    """A span that cuts into a user-typed look-alike grows to cover it whole, so the text left
+    between spans never holds half a look-alike (which escaping could not see)."""
+    regions = placeholders.lookalike_regions(text)
+    if not regions:
+        return list(spans)
+    widened = []
+    for span in spans:
+        start, end = span.start, span.end
+        changed = True
+        while changed:  # growing over one look-alike may reach into the next
+            changed = False
+            for r_start, r_end in regions:
+                cuts_into = start < r_end and r_start < end and not (start <= r_start and r_end <= end)
+                if cuts_into:
+                    start, end, changed = min(start, r_start), max(end, r_end), True
+        widened.append(Span(start, end, span.privacy_type, span.privacy_level, span.source))
+    return widened
+
+
+def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
+    """Greedy by priority: higher level, then longer, then earlier. Returned in text order."""
+    ranked = sorted(set(spans), key=lambda s: (-s.privacy_level.rank, -s.length, s.start, s.privacy_type))
+    chosen: list[Span] = []
+    for span in ranked:
+        if not any(span.overlaps(kept) for kept in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def plan(text: str, detections: Sequence[Detection], policy: Policy) -> MaskPlan:
+    acting = [d for d in detections if policy.action_for(d.privacy_level) is not Action.KEEP]
+    spans = resolve_overlaps(_widen_over_lookalikes(text, locate(text, acting)))
+    return MaskPlan(
+        text=text,
+        spans=tuple(
+            PlannedSpan(s, text[s.start : s.end], policy.action_for(s.privacy_level)) for s in spans
+        ),
+    )
+
+
+def render(mask_plan: MaskPlan, assigned: Mapping[str, str]) -> MaskResult:
+    """Rebuild the text with `assigned[value]` (a placeholder) in place of every planned span."""
+    text = mask_plan.text
+    out: list[str] = []
+    entities: dict[str, Entity] = {}
+    cursor = 0
+    for planned in mask_plan.spans:
+        placeholder = assigned[planned.value]
+        out.append(placeholders.escape(text[cursor : planned.span.start]))
+        out.append(placeholder)
+        cursor = planned.span.end
+        entities.setdefault(
+            placeholder, Entity(placeholder, planned.span.privacy_type, planned.span.privacy_level)
+        )
+    out.append(placeholders.escape(text[cursor:]))
+    return MaskResult("".join(out), tuple(entities.values()))

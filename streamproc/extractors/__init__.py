@@ -1,0 +1,1 @@
+"""Extractors find private values in turns. All of them implement `base.Extractor`."""

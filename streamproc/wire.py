@@ -1,0 +1,113 @@
+"""Wire models: what travels on the topics, as UTF-8 JSON. JSON Schemas in schemas/ come from here.
+
+Inputs are strict (unknown fields are rejected with a reason, so a producer's typo surfaces as a
+dead letter instead of silently vanishing). `real_name` and `policy` are consumed locally and never
+forwarded: the user's own name is itself a private value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from streamproc.core.policy import Action
+from streamproc.core.taxonomy import PrivacyLevel
+
+MAX_CONTENT_CHARS = 32_000
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
+Role = Literal["user", "assistant"]
+MaskableLevel = Literal["PL2", "PL3", "PL4"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class RawTurn(_Model):
+    """A dialogue turn from an edge device, on `raw-dialogue`, keyed by user_id."""
+
+    turn_id: Id = Field(description="Producer-assigned, unique; the idempotency key.")
+    user_id: Id
+    session_id: Id
+    role: Role
+    content: Content
+    ts: datetime
+    real_name: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="The user's own name, so the extractor can tell them from third parties."
+    )
+    policy: dict[MaskableLevel, Action] | None = Field(
+        default=None, description="Per-level actions for this turn; may only tighten the stored policy."
+    )
+
+
+class EntityRef(_Model):
+    placeholder: str
+    privacy_type: str
+    privacy_level: PrivacyLevel
+
+
+class ExtractorInfo(_Model):
+    name: str
+    version: str
+
+
+class MaskedTurn(_Model):
+    """A turn safe to leave the device's trust zone, on `masked-dialogue`."""
+
+    turn_id: Id
+    user_id: Id
+    session_id: Id
+    role: Role
+    content: str
+    ts: datetime
+    entities: list[EntityRef]
+    extractor: ExtractorInfo
+    degraded: bool = Field(description="True when the model was unavailable and only rules ran.")
+
+
+class CloudResponse(_Model):
+    """A cloud agent's reply, with placeholders, on `cloud-response`."""
+
+    response_id: Id
+    user_id: Id
+    session_id: Id
+    in_reply_to: Id = Field(description="The turn_id this responds to.")
+    content: Content
+    ts: datetime
+
+
+class RestoredTurn(_Model):
+    """A cloud reply with the user's values put back, on `restored-dialogue`."""
+
+    response_id: Id
+    user_id: Id
+    session_id: Id
+    in_reply_to: Id
+    content: str
+    ts: datetime
+    unresolved: list[str] = Field(description="Placeholders with no mapping for this user, left verbatim.")
+
+
+class DeadLetter(_Model):
+    """A record that could not be processed, with where it came from and why. Stays local."""
+
+    source_topic: str
+    partition: int
+    offset: int
+    key_b64: str | None
+    value_b64: str
+    error_class: str
+    reason: str
+    ts: datetime
+
+
+WIRE_MODELS: dict[str, type[BaseModel]] = {
+    "raw_turn": RawTurn,
+    "masked_turn": MaskedTurn,
+    "cloud_response": CloudResponse,
+    "restored_turn": RestoredTurn,
+    "dead_letter": DeadLetter,
+}

@@ -1,0 +1,121 @@
+"""The composition root: everything the worker and the CLI need, built from one Settings object.
+
+Nothing here runs at import time. Heavy optional dependencies (vLLM, httpx clients) are imported
+only when the chosen extractor needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from streamproc.extractors.base import Extractor
+from streamproc.kafka.flow import TransactionalFlow
+from streamproc.kafka.topics import ensure_topics
+from streamproc.ops.metrics import Metrics
+from streamproc.ops.web import make_app, start_web
+from streamproc.pipeline.dead_letter import DeadLetterLimiter
+from streamproc.pipeline.extract import ExtractStep
+from streamproc.pipeline.mask import MaskStage
+from streamproc.pipeline.restore import RestoreStage
+from streamproc.settings import Settings
+from streamproc.vault.crypto import load_or_create_master_key
+from streamproc.vault.migrate import migrate
+from streamproc.vault.store import Vault
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
+    """Migrate to the current schema, then open. The master key file is created on first use."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    master_key = load_or_create_master_key(settings.vault.master_key, settings.state_dir)
+    await migrate(settings.vault_url)
+    async with Vault.open(settings.vault_url, master_key, pool_size=settings.vault.pool_size) as vault:
+        yield vault
+
+
+def build_rules(settings: Settings) -> Extractor:
+    from streamproc.extractors.rules import RulesExtractor
+
+    return RulesExtractor(min_confidence=settings.extraction.rules_min_confidence)
+
+
+def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    """The vLLM extractor the settings name: an HTTP client when vllm_url is set, else in-process."""
+    ex = settings.extraction
+    if ex.extractor == "vllm-http" or (ex.extractor == "hybrid" and ex.vllm_url):
+        from streamproc.extractors.vllm_http import VllmHttpExtractor
+
+        return VllmHttpExtractor.from_settings(ex, metrics=metrics)
+    from streamproc.extractors.vllm_inprocess import VllmInProcessExtractor
+
+    return VllmInProcessExtractor.from_settings(ex, metrics=metrics)
+
+
+def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    kind = settings.extraction.extractor
+    if kind == "rules":
+        return build_rules(settings)
+    if kind == "hybrid":
+        from streamproc.extractors.hybrid import HybridExtractor
+
+        return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
+    return build_model(settings, metrics)
+
+
+class Worker:
+    """The mask and restore flows, the health/metrics server, and what they share."""
+
+    def __init__(self, settings: Settings, vault: Vault, extractor: Extractor, metrics: Metrics) -> None:
+        self.settings = settings
+        self.vault = vault
+        self.extractor = extractor
+        self.metrics = metrics
+        kafka = settings.kafka
+        limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
+        fallback = build_rules(settings) if settings.extraction.on_failure == "fallback" and extractor.name != "rules" else None
+        extract = ExtractStep(extractor, fallback=fallback, timeout_s=settings.extraction.timeout_s, metrics=metrics)
+        self.flows = [
+            TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
+            TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
+        ]
+
+    async def _vault_ok(self) -> bool:
+        await self.vault.ping()
+        return True
+
+    def _flow_ok(self, flow: TransactionalFlow) -> object:
+        async def check() -> bool:
+            return flow.ready.is_set()
+
+        return check
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await ensure_topics(self.settings.kafka)
+        checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
+        runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
+        log.info("worker started: extractor=%s, web=%s:%d", self.extractor.name, self.settings.web.host, self.settings.web.port)
+        try:
+            tasks = [asyncio.create_task(f.run(stop), name=f"flow-{f.name}") for f in self.flows]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            stop.set()  # one flow failing fatally stops the other: fail closed, exit non-zero
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            await runner.cleanup()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    metrics = Metrics()
+    async with open_vault(settings) as vault:
+        extractor = build_extractor(settings, metrics)
+        try:
+            await Worker(settings, vault, extractor, metrics).run(stop)
+        finally:
+            await extractor.aclose()

@@ -1,0 +1,1 @@
+"""CLI command implementations; streamproc.cli only parses arguments and dispatches here."""

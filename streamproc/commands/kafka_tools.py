@@ -1,0 +1,69 @@
+"""`streamproc produce` and `streamproc tail`: plain Kafka + JSON, for demos and operators."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from rich.progress import Progress
+
+from streamproc.codec import encode
+from streamproc.commands.lines import LineErrors, open_input, read_models
+from streamproc.kafka.clients import plain_producer, reader
+from streamproc.kafka.topics import ensure_topics
+from streamproc.settings import Settings
+from streamproc.wire import CloudResponse, RawTurn
+
+MODELS = {"raw": RawTurn, "response": CloudResponse}
+
+
+async def produce(settings: Settings, path: Path | None, topic: str | None, kind: str, strict: bool) -> int:
+    """Validate each JSONL line as a RawTurn (or CloudResponse) and produce it keyed by user_id."""
+    model = MODELS[kind]
+    target = topic or (settings.kafka.raw_topic if kind == "raw" else settings.kafka.response_topic)
+    await ensure_topics(settings.kafka)
+    errors = LineErrors(str(path or "<stdin>"))
+    producer = plain_producer(settings.kafka)
+    await producer.start()
+    sent = 0
+    try:
+        with open_input(path) as stream, Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task(f"producing to {target}", total=None)
+            pending = []
+            for _, record in read_models(stream, model, errors, max_bytes=settings.kafka.max_record_bytes):
+                pending.append(await producer.send(target, encode(record), key=record.user_id.encode()))
+                sent += 1
+                progress.advance(task)
+            await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    print(f"produced {sent} record(s) to {target}", file=sys.stderr)
+    return 1 if strict and errors.count else 0
+
+
+async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | None, idle_s: float) -> int:
+    """Print committed records of `topic` from the beginning, one JSON object per line; stop after
+    `max_records` or when nothing new arrived for `idle_s` seconds."""
+    consumer = reader(settings.kafka, topic)
+    await consumer.start()
+    seen = 0
+    try:
+        while max_records is None or seen < max_records:
+            batch = await consumer.getmany(timeout_ms=int(idle_s * 1000))
+            if not batch:
+                break
+            for records in batch.values():
+                for record in records:
+                    value = (record.value or b"").decode("utf-8", "replace")
+                    try:
+                        out.write(json.dumps(json.loads(value), ensure_ascii=False) + "\n")
+                    except json.JSONDecodeError:
+                        out.write(json.dumps({"undecodable": True, "offset": record.offset}) + "\n")
+                    seen += 1
+            out.flush()
+    finally:
+        await consumer.stop()
+    return 0

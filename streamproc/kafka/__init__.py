@@ -1,0 +1,1 @@
+"""The only package that imports aiokafka: topics, the transactional flow loop, clients."""

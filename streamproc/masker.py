@@ -1,0 +1,91 @@
+"""The masking service: detections + vault -> MaskedTurn; vault -> RestoredTurn.
+
+Shared by the embedded CLI and the Kafka mask/restore stages, so the stream and the command line
+can never disagree on what a masked turn looks like. A whole micro-batch goes to the vault in one
+call: policies are read, placeholders allocated or recalled, and the writes committed before any
+output exists (DESIGN: vault writes commit before the Kafka transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from streamproc.core import masking
+from streamproc.core.masking import PlaceholderRequest
+from streamproc.core.policy import Action, Policy
+from streamproc.core.restore import restore, wanted_keys
+from streamproc.core.spans import Detection
+from streamproc.core.taxonomy import PrivacyLevel
+from streamproc.wire import CloudResponse, EntityRef, ExtractorInfo, MaskedTurn, RawTurn, RestoredTurn
+
+
+class PlaceholderStore(Protocol):
+    """What the masker needs of the vault (streamproc.vault.store.Vault implements it)."""
+
+    async def get_policies(self, user_ids: Sequence[str]) -> dict[str, Policy]: ...
+
+    async def assign(self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]) -> list[dict[str, str]]: ...
+
+    async def resolve(self, user_id: str, keys: set[str]) -> dict[str, str]: ...
+
+
+def turn_policy(stored: Policy, turn: RawTurn) -> Policy:
+    """The user's stored policy, tightened (never loosened) by the turn's own."""
+    if not turn.policy:
+        return stored
+    override = Policy(actions={PrivacyLevel(level): Action(action) for level, action in turn.policy.items()})
+    # A level the turn does not mention must not loosen: fill it from the stored policy.
+    filled = Policy(
+        actions={lvl: override.actions.get(lvl, stored.action_for(lvl)) for lvl in stored.actions},
+        ttl_seconds=stored.ttl_seconds,
+    )
+    return stored.tightened_by(filled)
+
+
+async def mask_turns(
+    store: PlaceholderStore,
+    turns: Sequence[RawTurn],
+    detections: Sequence[Sequence[Detection]],
+    extractor: ExtractorInfo,
+    *,
+    degraded: bool,
+) -> list[MaskedTurn]:
+    if len(turns) != len(detections):
+        raise ValueError("one list of detections per turn")
+    stored = await store.get_policies(sorted({t.user_id for t in turns}))
+    policies = [turn_policy(stored[t.user_id], t) for t in turns]
+    plans = [masking.plan(t.content, list(d), p) for t, d, p in zip(turns, detections, policies, strict=True)]
+    assigned = await store.assign([(t.user_id, plan.requests(), p) for t, plan, p in zip(turns, plans, policies, strict=True)])
+    out = []
+    for turn, plan, placeholders in zip(turns, plans, assigned, strict=True):
+        result = masking.render(plan, placeholders)
+        out.append(
+            MaskedTurn(
+                turn_id=turn.turn_id,
+                user_id=turn.user_id,
+                session_id=turn.session_id,
+                role=turn.role,
+                content=result.content,
+                ts=turn.ts,
+                entities=[EntityRef(placeholder=e.placeholder, privacy_type=e.privacy_type, privacy_level=e.privacy_level) for e in result.entities],
+                extractor=extractor,
+                degraded=degraded,
+            )
+        )
+    return out
+
+
+async def restore_response(store: PlaceholderStore, response: CloudResponse) -> RestoredTurn:
+    """Raises UnknownUser (an InvalidRecord) when the vault has never seen this user."""
+    values = await store.resolve(response.user_id, wanted_keys(response.content))
+    result = restore(response.content, values)
+    return RestoredTurn(
+        response_id=response.response_id,
+        user_id=response.user_id,
+        session_id=response.session_id,
+        in_reply_to=response.in_reply_to,
+        content=result.content,
+        ts=response.ts,
+        unresolved=list(result.unresolved),
+    )

@@ -1,8 +1,8 @@
 """Masking in two pure steps around the vault.
 
 1. `plan(text, detections, policy)` locates every occurrence of every value on character offsets,
-   drops what the policy keeps, resolves overlaps (higher level wins, then the longer span, then
-   the earlier one) and returns the values that need a placeholder.
+   drops what the policy keeps, merges overlapping spans (labelled by the higher level, then the
+   longer span) and returns the values that need a placeholder.
 2. The caller asks the vault for those placeholders (it allocates or recalls them).
 3. `render(plan, placeholders)` rebuilds the text in one left-to-right pass; text between spans is
    escaped so a user-typed look-alike can never restore to a real value.
@@ -107,13 +107,26 @@ def _widen_over_lookalikes(text: str, spans: Iterable[Span]) -> list[Span]:
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
-    """Greedy by priority: higher level, then longer, then earlier. Returned in text order."""
-    ranked = sorted(set(spans), key=lambda s: (-s.privacy_level.rank, -s.length, s.start, s.privacy_type))
-    chosen: list[Span] = []
-    for span in ranked:
-        if not any(span.overlaps(kept) for kept in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
+    """Merge overlapping spans into one per cluster, labelled by its strongest member.
+
+    The strongest member is the higher level, then the longer span, then the earlier one (DESIGN's
+    rule). It covers the union of the cluster, not just itself: otherwise a short PL4 value inside
+    a longer PL3 one (a PIN inside a card number) would leave the rest of the longer value in clear.
+    Returned in text order, non-overlapping.
+    """
+    merged: list[list[Span]] = []
+    for span in sorted(set(spans), key=lambda s: (s.start, -s.end)):
+        if merged and span.start < max(s.end for s in merged[-1]):
+            merged[-1].append(span)
+        else:
+            merged.append([span])
+    return [_cover(cluster) for cluster in merged]
+
+
+def _cover(cluster: list[Span]) -> Span:
+    best = min(cluster, key=lambda s: (-s.privacy_level.rank, -s.length, s.start, s.privacy_type))
+    end = max(s.end for s in cluster)
+    return Span(cluster[0].start, end, best.privacy_type, best.privacy_level, best.source)
 
 
 def plan(text: str, detections: Sequence[Detection], policy: Policy) -> MaskPlan:

@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
         stream=sys.stderr,
     )
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    for noisy in ("aiokafka", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return dispatch(args)
 
 

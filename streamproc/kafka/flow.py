@@ -76,6 +76,9 @@ class TransactionalFlow:
         self.ready = asyncio.Event()  # set while the flow has a live consumer
         self._generation = 0
         self._commit_lock = asyncio.Lock()
+        # Held while fetching/buffering and by the rebalance callbacks: a callback must never see
+        # records half-way between the consumer's position and the batcher.
+        self._fetch_lock = asyncio.Lock()
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._inflight: deque[_InFlight] = deque()
         self._batcher = MicroBatcher(self.batching.max_turns, self.batching.max_tokens, self.batching.max_wait_ms / 1000)
@@ -132,15 +135,16 @@ class TransactionalFlow:
             self._set_paused(consumer, full)
             now = self.clock()
             wait_s = 0.01 if (full or self._inflight) else self._batcher.seconds_left(now)
-            fetched = await consumer.getmany(timeout_ms=max(1, int(wait_s * 1000)), max_records=self.batching.max_turns)
-            now = self.clock()
-            for records in fetched.values():
-                for message in records:
-                    for batch in self._batcher.add(_record(message), now):
-                        self._launch(batch, now)
-            due = self._batcher.poll(now)
-            if due:
-                self._launch(due, now)
+            async with self._fetch_lock:
+                fetched = await consumer.getmany(timeout_ms=max(1, int(wait_s * 1000)), max_records=self.batching.max_turns)
+                now = self.clock()
+                for records in fetched.values():
+                    for message in records:
+                        for batch in self._batcher.add(_record(message), now):
+                            self._launch(batch, now)
+                due = self._batcher.poll(now)
+                if due:
+                    self._launch(due, now)
             while self._inflight and self._inflight[0].task.done():
                 await self._commit(self._inflight.popleft())
             if now - self._lag_checked > 1.0:
@@ -211,30 +215,32 @@ class TransactionalFlow:
 
     async def on_revoked(self) -> None:
         async with self._commit_lock:  # let a commit in progress finish while we still own it
-            await self._abandon()
+            async with self._fetch_lock:
+                await self._abandon()
 
     async def on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         """Fence the previous owners first, then read committed offsets: in that order, a zombie's
-        late commit can neither succeed nor be skipped over."""
+        late commit can neither succeed nor be skipped over. Buffered records are dropped before
+        the seek, so each record after it is processed exactly once."""
         consumer = self._consumer
         if consumer is None:
             return
-        try:
-            for tp in assigned:
-                producer = transactional_producer(self.kafka, tp.topic, tp.partition)
-                await producer.start()
-                self._producers[tp.partition] = producer
-            for tp in assigned:
-                committed = await consumer.committed(tp)
-                if committed is None:
-                    await consumer.seek_to_beginning(tp)
-                else:
-                    consumer.seek(tp, committed)
-            # Anything fetched before the seek above came from an unfenced position: drop it.
-            await self._abandon_batches()
-            self._assigned.set()
-        except Exception as err:  # surfaced to the loop, which restarts the flow
-            self._listener_error = err
+        async with self._fetch_lock:
+            try:
+                for tp in assigned:
+                    producer = transactional_producer(self.kafka, tp.topic, tp.partition)
+                    await producer.start()
+                    self._producers[tp.partition] = producer
+                await self._abandon_batches()
+                for tp in assigned:
+                    committed = await consumer.committed(tp)
+                    if committed is None:
+                        await consumer.seek_to_beginning(tp)
+                    else:
+                        consumer.seek(tp, committed)
+                self._assigned.set()
+            except Exception as err:  # surfaced to the loop, which restarts the flow
+                self._listener_error = err
 
     # ------------------------------------------------------------------ helpers
 

@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic workload they (and the stream tests) share."""

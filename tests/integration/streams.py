@@ -1,0 +1,152 @@
+"""Helpers for stream tests on the real broker: unique topics per test, a worker subprocess that
+can be killed with -9, and readers that wait on a condition with a deadline (never a sleep)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from streamproc.settings import KafkaSettings, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
+    """Fresh topics and group for one test, so tests never see each other's records."""
+    tag = secrets.token_hex(4)
+    kafka = KafkaSettings(
+        bootstrap_servers=bootstrap,
+        group_id=f"sp-test-{tag}",
+        raw_topic=f"raw-{tag}",
+        masked_topic=f"masked-{tag}",
+        response_topic=f"response-{tag}",
+        restored_topic=f"restored-{tag}",
+        dead_letter_topic=f"dead-{tag}",
+        transactional_id_prefix=f"sp-{tag}",
+    )
+    base = Settings(state_dir=state_dir)
+    return base.model_copy(
+        update={
+            "kafka": kafka,
+            "vault": base.vault.model_copy(update={"url": vault_url}),
+            "web": base.web.model_copy(update={"port": free_port()}),
+            "extraction": base.extraction.model_copy(update={"retry_max_s": 2.0, **extraction}),
+        }
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The same settings as STREAMPROC_* environment variables, for a worker subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
+    dumped = json.loads(settings.model_dump_json())
+    for key, value in dumped.items():
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if sub_value is not None:
+                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = str(sub_value)
+        elif value is not None:
+            env[f"STREAMPROC_{key.upper()}"] = str(value)
+    master = settings.vault.master_key
+    if master is not None:
+        env["STREAMPROC_VAULT__MASTER_KEY"] = master.get_secret_value()
+    return env
+
+
+class WorkerProcess:
+    """`streamproc worker` in a subprocess; logs go to a file the test can scan."""
+
+    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = ()) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamproc.cli", "worker", *self.extra_args],
+            env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+        return self
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def terminate(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+async def produce(kafka: KafkaSettings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, linger_ms=20)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
+        return len(futures)
+    finally:
+        await producer.stop()
+
+
+async def read_until(
+    kafka: KafkaSettings, topic: str, *, count: int, deadline_s: float, exact: bool = True
+) -> list[Any]:
+    """Read committed records from the beginning until `count` arrived (then, if `exact`, keep
+    reading briefly for extras); fail with what was seen when the deadline passes."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
+        isolation_level="read_committed", enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen: list[Any] = []
+    try:
+        deadline = time.monotonic() + deadline_s
+        while len(seen) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: {len(seen)} of {count} records before the deadline")
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                seen.extend(records)
+        if exact:  # extras would be duplicates: drain what is already committed behind them
+            for _ in range(3):
+                batch = await consumer.getmany(timeout_ms=700)
+                for records in batch.values():
+                    seen.extend(records)
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def wait_for(predicate: Any, *, deadline_s: float, what: str, interval_s: float = 0.2) -> None:
+    """Poll an async predicate until true; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,75 @@
+"""Detailed addresses: street-level, deliverable ones (PL2). A city or country alone is not one.
+
+Western: house number + capitalised street name + a street type from the lexicon, then optional
+unit ("Apt 5B"), suburb/city parts, a state/region code and a postcode ("14 Harbour Road,
+Battery Point, Hobart, TAS 7004"). Chinese: administrative units in order (省/市/区/县/镇/街道)
+followed by a road and a number (路/街/大道/巷/弄 … 号/栋/单元/室), "X路12号3栋".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+from streamproc.core.taxonomy import PrivacyLevel as PL
+
+from . import lexicons
+from .text import Hit, L, R, hit
+
+# A capitalised word with lower case in it: "TAS" in "Hobart, TAS 7004" is the region code.
+_CAP = r"[A-Z][a-zà-ÿ'’\-][A-Za-zà-ÿ'’\-]{0,19}"
+_UNIT = r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|Flat|Fl|Floor|#)\.?\s?#?[A-Za-z0-9\-]{1,6})"
+_PLACE = r"(?:,\s*|\n\s*)" + _CAP + r"(?:\s" + _CAP + r"){0,2}"
+# "TAS 7004", "WA 98109-1234", a bare postcode, or a UK postcode "M20 6RT".
+_REGION = (r"(?:,?\s+[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|,?\s+\d{4,5}(?=\s|,|$)"
+           r"|,?\s+[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})")
+_COUNTRY = r"(?:,\s*(?:USA|US|United States|Australia|UK|United Kingdom|Canada|New Zealand|Ireland|France|Germany|Ghana|Singapore))"
+
+_ZH_ADMIN = r"(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区|市|区|县|镇|乡|街道)){0,4}"
+_ZH_ROAD = r"[\u4e00-\u9fff]{1,8}?(?:路|街|大道|大街|巷|弄|胡同|道)"
+_ZH_NUMBER = r"\s?\d{1,5}\s?(?:号|號)(?:院)?(?:\s?\d{1,3}\s?(?:栋|幢|号楼|座))?(?:\s?\d{1,2}\s?单元)?(?:\s?\d{1,5}\s?(?:室|房|号房))?"
+_ZH_ADDRESS = re.compile(_ZH_ADMIN + _ZH_ROAD + _ZH_NUMBER + r"(?:[\u4e00-\u9fff]{0,4}?(?:公寓|小区|大厦|花园|顶层公寓))?")
+
+
+@cache
+def _western() -> re.Pattern[str]:
+    types = "|".join(re.escape(t) for t in sorted(lexicons.load("street_types"), key=len, reverse=True))
+    street = L + r"\d{1,5}[A-Za-z]?\s+(?:" + _CAP + r"\s+){1,3}(?:" + types + r")\.?(?:\s+[NSEW]{1,2})?" + R
+    return re.compile(street + _UNIT + "?" + r"(?:" + _PLACE + r"){0,3}" + _REGION + "?" + _COUNTRY + "?")
+
+
+def western_addresses(text: str) -> Iterator[Hit | None]:
+    if not re.search(r"\d", text):
+        return
+    for m in _western().finditer(text):
+        tail = text[m.start():m.end()]
+        # A postcode or a second place name makes it deliverable; a bare "12 Main Street" still is.
+        confidence = 0.8 if re.search(r"\d{4,5}|,", tail[4:]) else 0.7
+        yield hit(text, m.start(), m.end(), "Detailed Address", PL.PL2, "address", confidence)
+
+
+# Lead-in words the lazy CJK prefix can swallow ("寄到浙江省…", "我住在…").
+_ZH_LEAD = re.compile(r"^.{0,6}?(?:寄到|送到|发到|搬到|住在|位于|地址是|地址为|地址：|地址:)|^(?:我|你|您|他|她)?家?(?:在|到|是|为)")
+
+
+def chinese_addresses(text: str) -> Iterator[Hit | None]:
+    for m in _ZH_ADDRESS.finditer(text):
+        lead = _ZH_LEAD.match(m.group())
+        start = m.start() + (lead.end() if lead else 0)
+        if m.end() - start >= 5:
+            yield hit(text, start, m.end(), "Detailed Address", PL.PL2, "address_zh", 0.75)
+
+
+_COORDS = re.compile(
+    r"(?<![\d.])-?\d{1,2}\.\d{3,8}°?\s?[NS]?\s?,\s?-?\d{1,3}\.\d{3,8}°?\s?[EW]?(?![\d.])"
+    r"|\d{1,2}°\s?\d{1,2}[′']\s?(?:\d{1,2}(?:\.\d+)?[″\"])?\s?[NS],?\s?\d{1,3}°\s?\d{1,2}[′']\s?(?:\d{1,2}(?:\.\d+)?[″\"])?\s?[EW]"
+)
+
+
+def coordinates(text: str) -> Iterator[Hit | None]:
+    for m in _COORDS.finditer(text):
+        yield hit(text, m.start(), m.end(), "Precise Location", PL.PL3, "coordinates", 0.8)
+
+
+DETECTORS = (western_addresses, chinese_addresses, coordinates)

@@ -1,0 +1,97 @@
+"""`RulesExtractor`: every detector family over one turn, overlaps resolved, offsets dropped.
+
+Confidence tiers (what `min_confidence` trades):
+- 0.95+  checksum-validated or vendor-prefixed values (Luhn cards, IBANs, resident IDs, AKIA/ghp_
+         keys, PEM blocks, emails). Practically never wrong.
+- 0.8-0.9  a strong cue word next to a value of the right shape ("验证码 829417", "PIN: 4821"),
+         or a well-formed phone/SSN/IP.
+- 0.6-0.75 shape without a cue (a bare CN mobile number, a strong-looking password), or a
+         cue separated from its value by several words; descriptive facts from lexicons
+         (conditions, amounts with a purpose, relationships).
+- 0.5    weak context (a capitalised name after a relationship word, a job title).
+The default 0.5 keeps everything this package emits; raise it to 0.7 for precision-first
+deployments, or to 0.9 to keep only near-certain secrets and identifiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from streamproc.core.spans import Detection
+from streamproc.extractors.base import ExtractorBase, TurnText
+
+from . import address, financial, identity, itinerary, keys, medical, patterned, people, secrets
+from .text import Hit
+
+Detector = Callable[[str], Iterator[Hit | None]]
+NamedDetector = Callable[[str, str | None], Iterator[Hit | None]]
+
+TEXT_DETECTORS: tuple[Detector, ...] = (
+    *patterned.DETECTORS, *keys.DETECTORS, *secrets.DETECTORS, *identity.DETECTORS,
+    *financial.DETECTORS,
+    *medical.DETECTORS,
+    *address.DETECTORS,
+    *itinerary.DETECTORS,
+)
+NAME_DETECTORS: tuple[NamedDetector, ...] = people.NAME_DETECTORS
+
+
+def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
+    """Keep one span per region and level: higher level first, then longer, then more confident.
+
+    Spans of different levels may nest (a PL4 code inside a PL3 payment phrase): masking resolves
+    those by level, and both facts are reported. So may a span of another type wholly inside a
+    longer one ("Priya Nair" inside "my sister, Priya Nair"). Otherwise the longer span wins,
+    which is the minimal span that still carries the whole fact.
+    """
+    ordered = sorted(hits, key=lambda h: (-h.level.rank, -(h.end - h.start), -h.confidence, h.start))
+    kept: list[Hit] = []
+    for h in ordered:
+        clash = False
+        for k in kept:
+            if not (h.start < k.end and k.start < h.end):
+                continue
+            nested = k.start <= h.start and h.end <= k.end
+            if (k.level == h.level and not (nested and k.privacy_type != h.privacy_type)) or (
+                    nested and k.level != h.level and k.privacy_type == h.privacy_type):
+                clash = True
+                break
+        if not clash:
+            kept.append(h)
+    return sorted(kept, key=lambda h: h.start)
+
+
+class RulesExtractor(ExtractorBase):
+    """The embedded default extractor: pure, deterministic, bilingual (zh/en), no model."""
+
+    name = "rules"
+    version = "1.0.0"
+
+    def __init__(self, min_confidence: float = 0.5) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError("min_confidence must be within [0, 1]")
+        self.min_confidence = min_confidence
+
+    def detect(self, turn: TurnText) -> list[Detection]:
+        """Detections for one turn, each `original_text` an exact substring of its content."""
+        text = turn.content
+        if not text or not text.strip():
+            return []
+        hits: list[Hit] = []
+        for detector in TEXT_DETECTORS:
+            hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
+        for named in NAME_DETECTORS:
+            hits.extend(h for h in named(text, turn.real_name)
+                        if h is not None and h.confidence >= self.min_confidence)
+        out: list[Detection] = []
+        seen: set[str] = set()
+        for h in resolve_overlaps(hits):
+            value = text[h.start:h.end]
+            if value in seen:
+                continue
+            seen.add(value)
+            out.append(Detection(value, h.privacy_type, h.level, f"rules:{h.detector}", h.confidence))
+        return out
+
+    async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:
+        return [self.detect(turn) for turn in batch]

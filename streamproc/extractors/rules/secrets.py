@@ -1,0 +1,183 @@
+"""Secrets found by the words in front of them: passwords, one-time codes, PINs, CVVs, tokens.
+
+A cue ("verification code", "密码", "PIN") may be followed by a few words and a separator ("is",
+":", "：", "是", "为", quotes) before the value: "the 6-digit code I just got is 829417". Only the
+value is reported. The gap between cue and value holds no digits and no sentence end, so the
+first code-shaped token after the cue is taken and nothing beyond the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from streamproc.core.taxonomy import PrivacyLevel as PL
+
+from .text import SECRET_TRAIL, Hit, L, R, hit
+
+# family -> (privacy type, cue alternation). Longer, more specific cues come first in the
+# alternation so "one-time password" is a code, not a password.
+_CUES: dict[str, tuple[str, str]] = {
+    "otp": ("Verification Code", (
+        r"(?i:one[- ]time (?:pass)?(?:code|password|pin)|verification code|verify code|"
+        r"confirmation code|security code sent|auth(?:entication|orization)? code|"
+        r"(?:sms|email|e-mail|text|login|access|activation|2fa|mfa|otp|totp) code|"
+        r"\d-digit (?:sms |text |email )?code|otp|2fa|mfa|"
+        r"recovery (?:code|key)|backup codes?|code)"
+        r"|验证码|驗證碼|校验码|校驗碼|动态码|动态密码|一次性密码|激活码|短信码|确认码|授权码|"
+        r"恢复码|备用码|恢复密钥"
+    )),
+    "cvv": ("Payment Security Code", (
+        r"CVV2?|CVC2?|(?i:card security code|security code|card verification (?:value|code))"
+        r"|安全码|卡验证码|信用卡背面的?三位数"
+    )),
+    "pin": ("Password", r"PIN(?: code| number)?|(?i:pin code)|PIN码|取款密码|支付密码|交易密码"),
+    "password": ("Password", (
+        r"(?i:pass(?:word|code|phrase)|passwd|pwd|wi-?fi key)|密码|密碼|口令"
+    )),
+    "token": ("Token", (
+        r"(?i:(?:auth(?:entication)?|access|session|refresh|bearer|security|secure|api|csrf|sso)"
+        r"[- _]?token|token|session[- _]?id|cookie)|会话ID|会话 ID|令牌|访问令牌|安全令牌"
+    )),
+    "key": ("Key", (
+        r"(?i:api[- _]?key|secret[- _]?key|access[- _]?key(?: id)?|client[- _]secret|"
+        r"signing key|encryption key|master key|seed phrase|mnemonic)|密钥|秘钥|私钥|助记词"
+    )),
+}
+
+# Words between cue and value: no digits (the value is the first digit-bearing token), no
+# sentence end, at most 40 characters.
+_GAP = r"(?P<gap>[^\d\n。！？!?；;，]{0,40}?)"
+_SEP = r"(?P<sep>\s*(?:[:：=]|(?i:\bis\b|\bwas\b|\bare\b)|就是|是|为|為|:)\s*|\s*)"
+_QUOTED = r"[\"'“‘「『](?P<quoted>[^\"'”’」』\n]{3,64})[\"'”’」』]"
+# One-time codes and tokens: alnum groups joined by single dashes, with at least one digit.
+_CODE = r"(?<![A-Za-z0-9+\-_.@/#])(?P<code>(?=[A-Za-z\-]{0,30}\d)(?:[A-Za-z0-9]{1,16}-){0,3}[A-Za-z0-9]{2,64})(?![A-Za-z0-9@]|-\w|\.\d)"
+# Passwords/keys: printable ASCII without spaces holding a digit or symbol.
+_SECRET = r"(?<![!-~])(?P<secret>(?=[!-~]{0,63}[0-9!@#$%^&*_+=~?])[!-~]{4,64})"
+
+_VALUE = {"otp": _CODE, "cvv": _CODE, "pin": _CODE, "token": _CODE, "password": _SECRET,
+          "key": _SECRET}
+
+_PATTERNS = {
+    family: re.compile(
+        r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
+        + _GAP + _SEP + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")"
+    )
+    for family, (_type, cues) in _CUES.items()
+}
+
+_NOT_A_CODE_BEFORE = re.compile(r"(?i)(?:zip|postal|post|area|country|promo|discount|coupon|"
+                                r"dress|source|error|status|qr|bar|tax|product|course)\s*$")
+_DATE_OR_TIME = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}:\d{2})$")
+_CARD_OR_PHONE_TAIL = re.compile(r"(?:尾号|尾數|尾数|后四位|末四位|(?i:ending in|ends in|last (?:4|four)(?: digits)?))"
+                                 r"\s*(?:是|为|:|：)?\s*$")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_STOP_VALUES = frozenset({"none", "null", "empty", "same", "wrong", "correct", "incorrect", "weak",
+                          "strong", "expired", "changed", "invalid", "required", "here", "below"})
+_TRAIL_PUNCT = ".,;:)]}'\"”’，。；：）"
+
+
+def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: bool) -> float:
+    """Confidence for this value, 0 to reject."""
+    digits = sum(c.isdigit() for c in value)
+    if value.casefold() in _STOP_VALUES or _DATE_OR_TIME.match(value):
+        return 0.0
+    explicit = bool(sep.strip()) or quoted
+    if family in ("otp", "token"):
+        if digits < 3 and family == "otp" or digits > 12 and "-" not in value:
+            return 0.0
+        if family == "token" and (digits < 2 or len(value) < 5 or value.upper() in ("2FA", "MFA")):
+            return 0.0
+        if _YEAR.match(value) and not explicit:
+            return 0.0
+        if family == "otp" and cue.casefold() == "code":
+            # Bare "code" is common ("code 404", "the code review"): a code-looking value, at most
+            # two words between ("the code like A-773-902"), lower tier.
+            if digits >= 4 and len(gap.split()) <= 2 and ("-" in value or digits >= 5 or not gap.strip()):
+                return 0.7
+            return 0.0
+        return 0.9 if not gap.strip() or explicit else 0.75
+    if family == "cvv":
+        return 0.9 if value.isdigit() and 3 <= len(value) <= 4 else 0.0
+    if family == "pin":
+        return 0.85 if value.isdigit() and 4 <= len(value) <= 8 else 0.0
+    # password / key: several words between cue and value need an explicit "is"/":"/"是".
+    if gap.strip() and not explicit:
+        return 0.0
+    if len(value.rstrip("?!")) < 4 or value.startswith(("http://", "https://")):
+        return 0.0
+    core = value.rstrip("?!")  # "...or does it just unlock?" ends a sentence, not a password
+    strong = digits and any(c.isalpha() for c in core) or any(not c.isalnum() for c in core)
+    if not (strong or quoted or explicit and len(value) >= 8):
+        return 0.0
+    return 0.9 if explicit else 0.7
+
+
+def cue_secrets(text: str) -> Iterator[Hit | None]:
+    for family, pattern in _PATTERNS.items():
+        privacy_type = _CUES[family][0]
+        for m in pattern.finditer(text):
+            if family == "otp" and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+                continue
+            quoted = m.group("quoted") is not None
+            group = "quoted" if quoted else ("code" if "code" in pattern.groupindex else "secret")
+            start, end = m.span(group)
+            if _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
+                continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
+            value = text[start:end]
+            if not quoted:
+                while end > start and text[end - 1] in _TRAIL_PUNCT:
+                    end -= 1
+                value = text[start:end]
+            confidence = _value_ok(family, m.group("cue"), value, m.group("gap") or "", m.group("sep") or "", quoted)
+            if confidence:
+                yield hit(text, start, end, privacy_type, PL.PL4, f"cue_{family}", confidence,
+                          trail=SECRET_TRAIL)
+
+
+# The value can come first: "that 849-221 code", "the CBA-9921 2FA code", "RST-773-LM 令牌",
+# "通过 829417 验证".
+_POSTFIX = re.compile(
+    _CODE + r"\s*(?P<cue>(?i:(?:(?:sms|2fa|mfa|otp|one-time|verification|auth|login|recovery|backup)\s+)?code|otp|"
+    r"(?:auth[- ]?|access |session |security )?token)" + R + r"|验证码|校验码|动态码|令牌|验证(?!码))"
+)
+_POSTFIX_TYPE = {"token": "Token"}
+
+
+def postfix_codes(text: str) -> Iterator[Hit | None]:
+    for m in _POSTFIX.finditer(text):
+        value, cue = m.group("code"), m.group("cue").casefold()
+        digits = sum(c.isdigit() for c in value)
+        if digits < 3 or digits > 12 or _DATE_OR_TIME.match(value) or _YEAR.match(value):
+            continue
+        if _CARD_OR_PHONE_TAIL.search(text, max(0, m.start() - 14), m.start()):
+            continue
+        if cue == "code" and not ("-" in value or digits >= 5):
+            continue  # "error 404 code", "the 2024 code of conduct"
+        typ = "Token" if "token" in cue or "令牌" in cue else "Verification Code"
+        yield hit(text, m.start("code"), m.end("code"), typ, PL.PL4, "cue_postfix", 0.75,
+                  trail=SECRET_TRAIL)
+
+
+# A password pasted without a cue still looks like one: long, no spaces, and mixing upper,
+# lower, digits and symbols. Emails, URLs and paths are excluded by shape.
+_STRONG = re.compile(
+    r"(?<![!-~])(?=[!-~]{10,64}(?![!-~]))(?=[!-~]{0,63}[A-Z])(?=[!-~]{0,63}[a-z])"
+    r"(?=[!-~]{0,63}[0-9])(?=[!-~]{0,63}[!@#$%^&*+=~?])[!-~]{10,64}"
+)
+
+
+# URLs, paths and LaTeX/maths ("\\frac{a}{b}", "x^{2}=4") mix character classes too.
+_NOT_A_PASSWORD = re.compile(r"://|/|\\|[{}^]|=.*=|[<>]=")
+
+
+def strong_passwords(text: str) -> Iterator[Hit | None]:
+    for m in _STRONG.finditer(text):
+        value = m.group().rstrip(_TRAIL_PUNCT)
+        if _NOT_A_PASSWORD.search(value) or re.search(r"@[A-Za-z0-9-]+\.[A-Za-z]{2,}", value):
+            continue
+        yield hit(text, m.start(), m.start() + len(value), "Password", PL.PL4, "strong_password",
+                  0.6, trail=SECRET_TRAIL)
+
+
+DETECTORS = (cue_secrets, postfix_codes, strong_passwords)

@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("topic")
     tail.add_argument("--max", type=int, dest="max_records")
     tail.add_argument("--idle", type=float, default=3.0, help="stop after this many seconds without records")
+    tail.add_argument("--group", help="consumer group: continue where it stopped instead of from the beginning")
 
     from streamproc.commands.measure import add_bench_parser, add_eval_parser
 
@@ -134,7 +135,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "produce":
         return asyncio.run(kafka_tools.produce(settings, args.file, args.topic, args.kind, args.strict))
     if command == "tail":
-        return asyncio.run(kafka_tools.tail(settings, args.topic, sys.stdout, args.max_records, args.idle))
+        return asyncio.run(kafka_tools.tail(settings, args.topic, sys.stdout, args.max_records, args.idle, args.group))
     from streamproc.commands.measure import run_measure
 
     return run_measure(settings, args)

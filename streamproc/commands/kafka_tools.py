@@ -44,10 +44,11 @@ async def produce(settings: Settings, path: Path | None, topic: str | None, kind
     return 1 if strict and errors.count else 0
 
 
-async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | None, idle_s: float) -> int:
-    """Print committed records of `topic` from the beginning, one JSON object per line; stop after
-    `max_records` or when nothing new arrived for `idle_s` seconds."""
-    consumer = reader(settings.kafka, topic)
+async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | None, idle_s: float, group: str | None = None) -> int:
+    """Print committed records of `topic`, one JSON object per line; stop after `max_records` or
+    when nothing new arrived for `idle_s` seconds. Without `group` it reads from the beginning;
+    with one it continues where that group stopped (so a repeated demo shows only new records)."""
+    consumer = reader(settings.kafka, topic, group_id=group)
     await consumer.start()
     seen = 0
     try:

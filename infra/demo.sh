@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The quickstart: a local Kafka broker, an embedded SQLite vault and the rules extractor.
+# Produces sample dialogue, shows what the cloud would see, sends cloud replies back and shows
+# them restored. Leaves the broker running (infra/kafka.sh stop ends it).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="$(infra/venv.sh)"
+SP=("$PY" -m streamproc.cli)
+STATE="${STREAMPROC_STATE_DIR:-$HOME/.local/state/streamproc}"
+PORT="${STREAMPROC_WEB__PORT:-6066}"
+mkdir -p "$STATE"
+
+infra/kafka.sh start >/dev/null
+echo "== starting a worker (rules extractor, SQLite vault in $STATE)"
+"${SP[@]}" worker >"$STATE/demo-worker.log" 2>&1 &
+WORKER=$!
+trap 'kill -TERM $WORKER 2>/dev/null; wait $WORKER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break
+  kill -0 $WORKER 2>/dev/null || { cat "$STATE/demo-worker.log"; exit 1; }
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "worker not ready"; exit 1; }
+
+echo "== producing examples/dialogue.jsonl to raw-dialogue"
+"${SP[@]}" produce examples/dialogue.jsonl
+echo "== masked-dialogue (what leaves for the cloud)"
+"${SP[@]}" tail masked-dialogue --group demo-viewer --max 6 --idle 20 | "$PY" -c 'import sys, json
+for line in sys.stdin:
+    d = json.loads(line); print("  " + d["turn_id"] + ": " + d["content"])'
+echo "== the cloud replies with placeholders (examples/cloud_responses.jsonl)"
+"${SP[@]}" produce --kind response examples/cloud_responses.jsonl
+echo "== restored-dialogue (what the device gets back)"
+"${SP[@]}" tail restored-dialogue --group demo-viewer --max 2 --idle 20 | "$PY" -c 'import sys, json
+for line in sys.stdin:
+    d = json.loads(line); print("  " + d["in_reply_to"] + ": " + d["content"] + "  unresolved=" + str(d["unresolved"]))'
+echo "== metrics: curl -s http://127.0.0.1:$PORT/metrics | grep streamproc_"

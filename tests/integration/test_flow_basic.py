@@ -17,7 +17,7 @@ from streamproc.codec import encode
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
 
-from .streams import produce, read_until, unique_settings, wait_for
+from .streams import ROOT, produce, read_until, unique_settings, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +131,19 @@ def pg_url_for_test(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}"
     url: str = request.getfixturevalue("fresh_pg_url")
     return url
+
+
+async def test_masked_topic_is_plain_kafka_json_for_an_independent_client(worker: Settings) -> None:
+    """Kafka's own console consumer (a Java client from the broker's jars) reads the output."""
+    turns = list(Workload(users=3, seed=3).turns(5))
+    await produce(worker.kafka, worker.kafka.raw_topic, ((t.raw.user_id.encode(), encode(t.raw)) for t in turns))
+    await read_until(worker.kafka, worker.kafka.masked_topic, count=5, deadline_s=60, exact=False)
+    proc = await asyncio.create_subprocess_exec(
+        str(ROOT / "infra" / "kafka.sh"), "console-consumer", "--topic", worker.kafka.masked_topic,
+        "--from-beginning", "--max-messages", "5", "--isolation-level", "read_committed",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    lines = [line for line in out.decode().splitlines() if line.strip()]
+    assert sorted(MaskedTurn.model_validate_json(line).turn_id for line in lines) == sorted(t.raw.turn_id for t in turns)

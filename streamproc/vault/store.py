@@ -1,0 +1,211 @@
+"""The vault: placeholder <-> value mappings per user, encrypted at rest (see crypto.py).
+
+    await migrate(url)                      # once per deploy/start; idempotent
+    async with Vault.open(url, master_key) as vault:
+        placeholders = await vault.assign([(user_id, requests, effective_policy), ...])
+        values = await vault.resolve(user_id, {"email_1"})
+
+Contract:
+- The same value of the same user always gets the same placeholder (across turns, processes,
+  restarts, replays) until `forget`; numbering is per (user, type) from 1, with possible gaps.
+- `assign` commits before it returns, so the caller may then publish; replaying the batch
+  returns the same placeholders.
+- Every database failure surfaces as `VaultError` (retriable); a wrong master key as
+  `MasterKeyError` (a VaultError subclass: fix configuration, retrying cannot help).
+- No original value is ever logged, put in an exception message, or stored in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from streamproc.core.errors import UnknownUser
+from streamproc.core.masking import PlaceholderRequest
+from streamproc.core.policy import DEFAULT_POLICY, Action, Policy
+from streamproc.vault import assign as _assign
+from streamproc.vault.crypto import make_key_check, new_dek, verify_key_check, wrap_dek
+from streamproc.vault.engine import dialect_insert, make_engine, transaction, wrap_db_errors
+from streamproc.vault.tables import Counter, Mapping, User, VaultMeta
+
+log = logging.getLogger(__name__)
+_KEY_CHECK = "master_key_check"
+
+
+class Vault:
+    """Use through `Vault.open(...)`; one instance per process, safe to share between tasks."""
+
+    def __init__(self, engine: AsyncEngine, master_key: bytes, clock: Callable[[], float]) -> None:
+        self._engine = engine
+        self._master_key = master_key
+        self._clock = clock
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        url: str,
+        master_key: bytes,
+        *,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = 5,
+    ) -> AsyncIterator[Vault]:
+        """Connect, verify the master key against this vault, and close the pool on exit.
+        The schema must exist: run `streamproc.vault.migrate.migrate(url)` first."""
+        engine = make_engine(url, pool_size=pool_size)
+        try:
+            vault = cls(engine, master_key, clock)
+            await vault._check_master_key()
+            yield vault
+        finally:
+            await engine.dispose()
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+
+    async def _check_master_key(self) -> None:
+        """The first open stores a key check; every later open with another key fails here,
+        before a single turn is processed, instead of at the first known user."""
+        async with wrap_db_errors("open"), transaction(self._engine, write=True) as conn:
+            insert = dialect_insert(conn)
+            await conn.execute(
+                insert(VaultMeta)
+                .values(key=_KEY_CHECK, value=make_key_check(self._master_key))
+                .on_conflict_do_nothing(index_elements=[VaultMeta.key])
+            )
+            stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _KEY_CHECK))
+        assert stored is not None
+        verify_key_check(self._master_key, stored)
+
+    async def assign(
+        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]
+    ) -> list[dict[str, str]]:
+        """For each (user_id, requests, effective policy) of a micro-batch, {value: placeholder}.
+        One transaction for the whole batch; committed when this returns."""
+        if not items:
+            return []
+        async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
+            result = await _assign.assign_batch(conn, self._master_key, items, self._now())
+        log.debug("vault assigned %d values for %d turns", sum(map(len, result)), len(items))
+        return result
+
+    async def resolve(self, user_id: str, keys: set[str]) -> dict[str, str]:
+        """Canonical placeholder key -> original value, for this user's restorable mappings only
+        (masked, not expired). Unknown keys are simply absent. Raises UnknownUser."""
+        now = self._now()
+        async with wrap_db_errors("resolve"), transaction(self._engine, write=False) as conn:
+            user_keys = await _assign.user_keys(conn, self._master_key, [user_id], now, create=False)
+            if user_id not in user_keys:
+                raise UnknownUser()
+            if not keys:
+                return {}
+            stmt = select(Mapping.placeholder_key, Mapping.ciphertext).where(
+                Mapping.user_id == user_id,
+                Mapping.placeholder_key.in_(sorted(keys)),
+                Mapping.action == Action.MASK.value,
+                Mapping.ciphertext.is_not(None),
+                (Mapping.expires_at.is_(None)) | (Mapping.expires_at > now),
+            )
+            rows = (await conn.execute(stmt)).all()
+        return {
+            row.placeholder_key: user_keys[user_id].decrypt(row.placeholder_key, row.ciphertext)
+            for row in rows
+        }
+
+    async def get_policy(self, user_id: str) -> Policy:
+        """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""
+        async with wrap_db_errors("get_policy"), transaction(self._engine, write=False) as conn:
+            raw = await conn.scalar(select(User.policy).where(User.user_id == user_id))
+        return DEFAULT_POLICY if raw is None else Policy.from_dict(raw)
+
+    async def get_policies(self, user_ids: Sequence[str]) -> dict[str, Policy]:
+        """Stored policies of many users in one query (a micro-batch); DEFAULT_POLICY for the rest."""
+        async with wrap_db_errors("get_policies"), transaction(self._engine, write=False) as conn:
+            rows = (
+                await conn.execute(select(User.user_id, User.policy).where(User.user_id.in_(list(user_ids))))
+            ).all()
+        stored = {row.user_id: Policy.from_dict(row.policy) for row in rows if row.policy is not None}
+        return {user_id: stored.get(user_id, DEFAULT_POLICY) for user_id in user_ids}
+
+    async def set_policy(self, user_id: str, policy: Policy) -> None:
+        """Store a user's policy (creating the user if needed). Values already stored keep their
+        state until they are seen again or expire; `forget` is the way to drop them now."""
+        row = {
+            "user_id": user_id,
+            "wrapped_dek": wrap_dek(self._master_key, user_id, new_dek()),
+            "policy": policy.to_dict(),
+            "created_at": self._now(),
+        }
+        async with wrap_db_errors("set_policy"), transaction(self._engine, write=True) as conn:
+            insert = dialect_insert(conn)
+            stmt = insert(User).values(row)
+            # On conflict only the policy changes: the existing DEK must survive.
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[User.user_id], set_={"policy": stmt.excluded.policy}
+                )
+            )
+
+    async def forget(self, user_id: str) -> bool:
+        """Delete the user's data key, mappings and counters (crypto-shredding: copies of old rows,
+        e.g. in backups, can no longer be decrypted or matched). True if the user existed."""
+        async with wrap_db_errors("forget"), transaction(self._engine, write=True) as conn:
+            # Children first and explicitly, so the result does not hinge on FK enforcement.
+            await conn.execute(delete(Mapping).where(Mapping.user_id == user_id))
+            await conn.execute(delete(Counter).where(Counter.user_id == user_id))
+            result = await conn.execute(delete(User).where(User.user_id == user_id))
+        existed = bool(result.rowcount)
+        log.info("vault forget: user existed=%s", existed)
+        return existed
+
+    async def purge_expired(self) -> int:
+        """Drop the ciphertext of every expired mapping; placeholders stay (so numbering and
+        'same value, same placeholder' survive). Returns how many values were dropped."""
+        now = self._now()
+        async with wrap_db_errors("purge_expired"), transaction(self._engine, write=True) as conn:
+            result = await conn.execute(
+                update(Mapping)
+                .where(
+                    Mapping.ciphertext.is_not(None),
+                    Mapping.expires_at.is_not(None),
+                    Mapping.expires_at <= now,
+                )
+                .values(ciphertext=None)
+            )
+        return int(result.rowcount)
+
+    async def ping(self) -> None:
+        """Readiness: raises VaultError if the database cannot answer."""
+        async with wrap_db_errors("ping"), self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def stats(self) -> dict[str, int]:
+        """Counts for metrics (no values, no user ids)."""
+        now = self._now()
+        stored = Mapping.ciphertext.is_not(None)
+        expired = stored & Mapping.expires_at.is_not(None) & (Mapping.expires_at <= now)
+        async with wrap_db_errors("stats"), transaction(self._engine, write=False) as conn:
+            users = await conn.scalar(select(func.count()).select_from(User))
+            row = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        func.count().filter(stored),
+                        func.count().filter(Mapping.action == Action.REDACT.value),
+                        func.count().filter(expired),
+                    ).select_from(Mapping)
+                )
+            ).one()
+        return {
+            "users": int(users or 0),
+            "mappings": int(row[0]),
+            "stored_values": int(row[1]),
+            "redacted": int(row[2]),
+            "expired_unpurged": int(row[3]),
+        }

@@ -1,0 +1,104 @@
+"""Fixtures for integration tests against real services (owned by the vault work for now).
+
+Postgres: the URL comes from `STREAMPROC_TEST_PG_URL`, else from `infra/postgres.sh url`.
+If Postgres cannot be reached the test is skipped locally but FAILS in CI (`CI=true`): an
+integration suite that silently skips proves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy.engine import make_url
+
+from streamproc.vault.migrate import migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"Postgres required in CI: {reason}")
+    pytest.skip(f"Postgres not available ({reason}); run infra/postgres.sh start")
+
+
+def _discover_pg_url() -> str | None:
+    url = os.environ.get("STREAMPROC_TEST_PG_URL", "").strip()
+    if url:
+        return url
+    script = ROOT / "infra" / "postgres.sh"
+    if not script.exists():
+        return None
+    try:
+        out = subprocess.run([str(script), "url"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[-1].strip() if out.returncode == 0 and lines else None
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    """`postgresql+asyncpg://...` -> `postgresql://...` for asyncpg and libpq tools."""
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def pg_url() -> str:
+    """URL of the shared test Postgres (SQLAlchemy form), verified reachable."""
+    url = _discover_pg_url()
+    if url is None:
+        _unavailable("no STREAMPROC_TEST_PG_URL and no infra/postgres.sh url")
+        raise AssertionError("unreachable")
+    try:
+        conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        _unavailable(f"cannot connect: {type(exc).__name__}")
+        raise AssertionError("unreachable") from exc
+    await conn.close()
+    return url
+
+
+@pytest.fixture
+async def fresh_pg_url(pg_url: str) -> AsyncIterator[str]:
+    """A brand-new, empty database on the test server for one test, dropped afterwards."""
+    name = f"streamproc_t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def vault_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: a SQLite file, then a fresh real Postgres database.
+    (Sync on purpose: getfixturevalue cannot drive an async fixture from inside a running loop.)"""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}"
+    url: str = request.getfixturevalue("fresh_pg_url")
+    return url
+
+
+@pytest.fixture
+async def vault_url(vault_db_url: str) -> str:
+    """`vault_db_url`, migrated to the newest schema."""
+    await migrate(vault_db_url)
+    return vault_db_url

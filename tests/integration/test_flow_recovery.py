@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import UnknownTopicOrPartitionError
+
 from streamproc.bench.workload import Turn, Workload
 from streamproc.codec import encode
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
+from streamproc.kafka.topics import ensure_topics
 from streamproc.masker import mask_turns
 from streamproc.settings import Settings
 from streamproc.vault.crypto import load_or_create_master_key
@@ -27,19 +31,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 async def committed_count(settings: Settings) -> int:
-    """How many masked turns are committed right now (read_committed end offsets)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
+    """How many masked turns are committed right now (read_committed last stable offsets)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, isolation_level="read_committed")
     await consumer.start()
     try:
-        parts = consumer.partitions_for_topic(settings.kafka.masked_topic) or set()
-        if not parts:
-            await consumer._client.force_metadata_update()  # noqa: SLF001
-            parts = consumer.partitions_for_topic(settings.kafka.masked_topic) or set()
-        tps = [TopicPartition(settings.kafka.masked_topic, p) for p in parts]
-        ends = await consumer.end_offsets(tps) if tps else {}
-        return sum(ends.values())
+        tps = [TopicPartition(settings.kafka.masked_topic, p) for p in range(settings.kafka.partitions)]
+        return sum((await consumer.end_offsets(tps)).values())
+    except UnknownTopicOrPartitionError:  # leaders not elected yet: no progress to report
+        return 0
     finally:
         await consumer.stop()
 
@@ -84,8 +83,10 @@ def check_exactly_once(records: list, turns: list[Turn], reference: dict[str, st
 
 
 @pytest.fixture
-def pg_settings(kafka_bootstrap: str, fresh_pg_url: str, tmp_path: Path) -> Settings:
-    return unique_settings(kafka_bootstrap, fresh_pg_url, tmp_path)
+async def pg_settings(kafka_bootstrap: str, fresh_pg_url: str, tmp_path: Path) -> Settings:
+    settings = unique_settings(kafka_bootstrap, fresh_pg_url, tmp_path)
+    await ensure_topics(settings.kafka)  # as an operator would before producers start
+    return settings
 
 
 async def test_kill9_five_times_during_twenty_thousand_turns_gives_exactly_once(pg_settings: Settings, tmp_path: Path) -> None:

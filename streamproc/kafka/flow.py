@@ -76,9 +76,6 @@ class TransactionalFlow:
         self.ready = asyncio.Event()  # set while the flow has a live consumer
         self._generation = 0
         self._commit_lock = asyncio.Lock()
-        # Held while fetching/buffering and by the rebalance callbacks: a callback must never see
-        # records half-way between the consumer's position and the batcher.
-        self._fetch_lock = asyncio.Lock()
         self._producers: dict[int, AIOKafkaProducer] = {}
         self._inflight: deque[_InFlight] = deque()
         self._batcher = MicroBatcher(self.batching.max_turns, self.batching.max_tokens, self.batching.max_wait_ms / 1000)
@@ -135,16 +132,20 @@ class TransactionalFlow:
             self._set_paused(consumer, full)
             now = self.clock()
             wait_s = 0.01 if (full or self._inflight) else self._batcher.seconds_left(now)
-            async with self._fetch_lock:
-                fetched = await consumer.getmany(timeout_ms=max(1, int(wait_s * 1000)), max_records=self.batching.max_turns)
-                now = self.clock()
-                for records in fetched.values():
-                    for message in records:
-                        for batch in self._batcher.add(_record(message), now):
-                            self._launch(batch, now)
-                due = self._batcher.poll(now)
-                if due:
-                    self._launch(due, now)
+            # No lock around the fetch: during a rebalance aiokafka's getmany waits for the new
+            # assignment, which waits for our callbacks. None is needed either: getmany drains the
+            # fetch buffer when it resumes, seek() empties that buffer, and on_assigned seeks and
+            # drops our own buffer in one synchronous step. What comes back always starts at the
+            # current position, and buffering it below never yields to another task.
+            fetched = await consumer.getmany(timeout_ms=max(1, int(wait_s * 1000)), max_records=self.batching.max_turns)
+            now = self.clock()
+            for records in fetched.values():
+                for message in records:
+                    for batch in self._batcher.add(_record(message), now):
+                        self._launch(batch, now)
+            due = self._batcher.poll(now)
+            if due:
+                self._launch(due, now)
             while self._inflight and self._inflight[0].task.done():
                 await self._commit(self._inflight.popleft())
             if now - self._lag_checked > 1.0:
@@ -198,15 +199,16 @@ class TransactionalFlow:
     async def _abandon(self) -> None:
         """Drop uncommitted work (it is replayed from committed offsets) and close producers."""
         self._assigned.clear()
-        await self._abandon_batches()
+        self._drop_batches()
         producers, self._producers = list(self._producers.values()), {}
         await asyncio.gather(*(p.stop() for p in producers), return_exceptions=True)
 
-    async def _abandon_batches(self) -> None:
+    def _drop_batches(self) -> None:
+        """Synchronous on purpose: callers rely on nothing else running in between."""
         self._generation += 1
         for item in self._inflight:
             item.task.cancel()
-        await asyncio.gather(*(i.task for i in self._inflight), return_exceptions=True)
+            item.task.add_done_callback(_consume_outcome)
         self._inflight.clear()
         self._batcher.drop()
         self.metrics.in_flight.labels(self.name).set(0)
@@ -215,32 +217,32 @@ class TransactionalFlow:
 
     async def on_revoked(self) -> None:
         async with self._commit_lock:  # let a commit in progress finish while we still own it
-            async with self._fetch_lock:
-                await self._abandon()
+            await self._abandon()
 
     async def on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         """Fence the previous owners first, then read committed offsets: in that order, a zombie's
-        late commit can neither succeed nor be skipped over. Buffered records are dropped before
-        the seek, so each record after it is processed exactly once."""
+        late commit can neither succeed nor be skipped over. All awaiting happens before the seek;
+        the seek and the dropping of buffered records happen in one synchronous step, so the loop
+        can never buffer a record from the old position after it."""
         consumer = self._consumer
         if consumer is None:
             return
-        async with self._fetch_lock:
-            try:
-                for tp in assigned:
-                    producer = transactional_producer(self.kafka, tp.topic, tp.partition)
-                    await producer.start()
-                    self._producers[tp.partition] = producer
-                await self._abandon_batches()
-                for tp in assigned:
-                    committed = await consumer.committed(tp)
-                    if committed is None:
-                        await consumer.seek_to_beginning(tp)
-                    else:
-                        consumer.seek(tp, committed)
-                self._assigned.set()
-            except Exception as err:  # surfaced to the loop, which restarts the flow
-                self._listener_error = err
+        tps = list(assigned)
+        try:
+            for tp in tps:
+                producer = transactional_producer(self.kafka, tp.topic, tp.partition)
+                await producer.start()
+                self._producers[tp.partition] = producer
+            committed = {tp: await consumer.committed(tp) for tp in tps}
+        except Exception as err:  # surfaced to the loop, which restarts the flow
+            self._listener_error = err
+            return
+        for tp in tps:
+            # Never committed: offset 0. If retention moved the log start past it, the broker
+            # answers out-of-range and auto_offset_reset=earliest applies: the same place.
+            consumer.seek(tp, committed[tp] or 0)
+        self._drop_batches()
+        self._assigned.set()
 
     # ------------------------------------------------------------------ helpers
 
@@ -273,6 +275,12 @@ class _Listener(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self.flow.on_assigned(assigned)
+
+
+def _consume_outcome(task: asyncio.Task[Any]) -> None:
+    """Retrieve a dropped batch's outcome so asyncio does not warn about it; it is replayed."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _record(message: ConsumerRecord[bytes, bytes]) -> Record:

@@ -1,0 +1,286 @@
+"""`streamproc bench`: one run, one broker, one workload, every figure side by side.
+
+    streamproc bench --out bench-results [--turns 20000] [--rate 1000] [--smoke]
+
+Passes, each on fresh topics (and, where a vault is involved, a fresh Postgres database):
+  throughput  transactional pass-through (the baseline) and the mask flow at each batch size;
+              a non-transactional pass-through for reference; the restore flow fed with
+              CloudResponses built from the mask pass's output.
+  latency     pass-through, mask and restore at a paced offered load (`--rate`, and fractions
+              of it for the plot); "added" latency is flow percentile minus baseline percentile.
+  micro       the rules extractor per message; the vault's new mappings/s and lookups/s.
+Writes `bench-<timestamp>.json` and `bench-<timestamp>.png` into `--out` and prints a summary with
+the targets. Progress goes to stderr. No original value is ever printed: counts and timings only.
+`--engine vllm` runs the GPU extraction bench instead (streamproc.bench.engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from streamproc.bench import micro, report
+from streamproc.bench.common import (
+    KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for, scratch_database,
+)
+from streamproc.bench.passes import BenchError, LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
+from streamproc.bench.workload import Turn, Workload
+from streamproc.codec import encode
+from streamproc.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+LATENCY_SECONDS = 10.0  # length of a paced pass at full size
+WARMUP_RECORDS = 8
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    turns: int
+    users: int
+    seed: int
+    rate: float
+    smoke: bool
+    batch_sizes: tuple[int, ...]
+    default_batch: int
+    loads: tuple[float, ...]  # fractions of `rate` for the latency passes
+    latency_seconds: float
+    extractor_messages: int
+    vault_values: int
+    vault_resolves: int
+
+    @classmethod
+    def from_args(cls, settings: Settings, args: argparse.Namespace) -> BenchConfig:
+        default = settings.batching.max_turns
+        if args.smoke:
+            return cls(min(args.turns, 300), min(args.users, 50), args.seed, args.rate, True, (default,), default,
+                       (1.0,), 0.3, 300, 1_000, 200)
+        return cls(args.turns, args.users, args.seed, args.rate, False, tuple(sorted({16, default, 256})), default,
+                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000)
+
+    def latency_turns(self, load: float) -> int:
+        return max(50, min(self.turns, int(self.rate * load * self.latency_seconds)))
+
+
+def postgres_url(settings: Settings) -> str | None:
+    """The vault URL from settings when it is Postgres, else `infra/postgres.sh url` (dev checkout)."""
+    if settings.vault.url and settings.vault.url.startswith("postgresql"):
+        return settings.vault.url
+    script = ROOT / "infra" / "postgres.sh"
+    if not script.exists():
+        return None
+    try:
+        out = subprocess.run([str(script), "url"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[-1].strip() if out.returncode == 0 and lines else None
+
+
+def run_bench_from_args(settings: Settings, args: argparse.Namespace) -> int:
+    if args.engine == "vllm":
+        from streamproc.bench.engine import run_engine_bench
+
+        return run_engine_bench(settings, args)
+    console = Console(stderr=True)
+    pg_url = postgres_url(settings)
+    if pg_url is None:
+        console.print("bench: no Postgres. Set STREAMPROC_VAULT__URL=postgresql+asyncpg://... or run infra/postgres.sh start")
+        return 2
+    config = BenchConfig.from_args(settings, args)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # One "worker started" per pass, and the producer's retries while a new topic's leader is
+    # being announced, are noise here; -v keeps them.
+    quiet = {name: logging.getLogger(name) for name in ("streamproc", "aiokafka")}
+    levels = {name: logger.level for name, logger in quiet.items()}
+    if not args.verbose:
+        quiet["streamproc"].setLevel(logging.WARNING)
+        quiet["aiokafka"].setLevel(logging.ERROR)
+    try:
+        result = asyncio.run(_bench(settings, pg_url, config, console))
+    except BenchError as err:
+        console.print(f"bench failed: {err}")
+        return 1
+    finally:
+        for name, logger in quiet.items():
+            logger.setLevel(levels[name])
+    stamp = result["started_at"].replace("-", "").replace(":", "")
+    json_path = out_dir / f"bench-{stamp}.json"
+    png_path = report.plot(result, out_dir / f"bench-{stamp}.png")
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    report.print_summary(result, Console())
+    print(json_path)
+    print(png_path)
+    return 0
+
+
+def _records(turns: list[Turn]) -> list[KV]:
+    return [(t.raw.user_id.encode(), encode(t.raw)) for t in turns]
+
+
+def _warmup(config: BenchConfig) -> list[KV]:
+    warm = Workload(users=config.users, seed=config.seed + 1).turns(WARMUP_RECORDS)
+    return _records([Turn(t.raw.model_copy(update={"turn_id": f"warm-{i}"}), t.secrets) for i, t in enumerate(warm)])
+
+
+async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Console) -> dict[str, Any]:
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    turns = list(Workload(users=config.users, seed=config.seed).turns(config.turns))
+    records = _records(turns)
+    bootstrap, parts = base.kafka.bootstrap_servers, base.kafka.partitions
+    registry = TopicRegistry(base.kafka)
+    throughput: list[dict[str, Any]] = []
+    latency: list[dict[str, Any]] = []
+    checks: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="streamproc-bench-") as tmp, progress_bar(console) as progress:
+        state = Path(tmp)
+
+        def settings(vault: Any, batch: int) -> Settings:
+            return pass_settings(base, vault, state, max_turns=batch)
+
+        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress)
+        vault = await micro.vault_benches(pg_url, scratch_database, values=config.vault_values, users=config.users,
+                                          batch_turns=config.default_batch, resolves=config.vault_resolves, progress=progress)
+        try:
+            # ---- throughput: baselines
+            for batch in config.batch_sizes:
+                s = settings(base.vault, batch)
+                await registry.create(s.kafka)
+                await prefill(bootstrap, s.kafka.raw_topic, records)
+                row = await throughput_pass(running_passthrough(s.kafka, batch=batch, transactional=True), len(records), progress, f"pass-through tx b={batch}")
+                throughput.append({"pass": "baseline_tx", "batch": batch, **row})
+            s = settings(base.vault, config.default_batch)
+            await registry.create(s.kafka)
+            await prefill(bootstrap, s.kafka.raw_topic, records)
+            row = await throughput_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=False), len(records), progress, f"pass-through plain b={config.default_batch}")
+            throughput.append({"pass": "baseline_plain", "batch": config.default_batch, **row})
+
+            # ---- throughput: the flows
+            for batch in config.batch_sizes:
+                async with scratch_database(pg_url) as db:
+                    s = settings(bench_vault(base, db), batch)
+                    await registry.create(s.kafka)
+                    await prefill(bootstrap, s.kafka.raw_topic, records)
+                    row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
+                    throughput.append({"pass": "mask", "batch": batch, **row})
+                    if batch != config.default_batch:
+                        continue
+                    masked = await read_values(bootstrap, s.kafka.masked_topic, parts, len(records))
+                    checks["mask_outputs"] = len(masked)
+                    checks["planted_values_leaked"] = count_leaks(turns, masked)
+                    r = settings(s.vault, batch)
+                    await registry.create(r.kafka)
+                    await prefill(bootstrap, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
+                    row = await throughput_pass(running_worker(r, "restore"), len(masked), progress, f"restore flow b={batch}")
+                    throughput.append({"pass": "restore", "batch": batch, **row})
+
+            # ---- latency at paced loads
+            warm = _warmup(config)
+            for load in config.loads:
+                rate, n = config.rate * load, config.latency_turns(load)
+                s = settings(base.vault, config.default_batch)
+                staging = s.kafka.raw_topic.replace("raw", "staging")
+                await registry.create(s.kafka, staging)
+                await prefill(bootstrap, staging, records[:n])
+                spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                row = await latency_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=True), spec, progress, f"latency pass-through {rate:g}/s")
+                latency.append({"pass": "baseline_tx", **row})
+                async with scratch_database(pg_url) as db:
+                    s = settings(bench_vault(base, db), config.default_batch)
+                    staging = s.kafka.raw_topic.replace("raw", "staging")
+                    await registry.create(s.kafka, staging)
+                    await prefill(bootstrap, staging, records[:n])
+                    spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                    row = await latency_pass(running_worker(s, "mask"), spec, progress, f"latency mask {rate:g}/s")
+                    latency.append({"pass": "mask", **row})
+                    if load != 1.0:
+                        continue
+                    responses = responses_for(await read_values(bootstrap, s.kafka.masked_topic, parts, n + len(warm)))
+                    r = settings(s.vault, config.default_batch)
+                    staging = r.kafka.raw_topic.replace("raw", "staging")
+                    await registry.create(r.kafka, staging)
+                    paced = [kv for rid, kv in responses if not rid.startswith("warm-")]
+                    warm_r = [kv for rid, kv in responses if rid.startswith("warm-")]
+                    await prefill(bootstrap, staging, paced)
+                    spec = LatencySpec(bootstrap, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
+                    row = await latency_pass(running_worker(r, "restore"), spec, progress, f"latency restore {rate:g}/s")
+                    latency.append({"pass": "restore", **row})
+        finally:
+            await registry.delete_all()
+
+    result: dict[str, Any] = {
+        "schema": "streamproc-bench/1",
+        "started_at": started,
+        "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": _machine(bootstrap, pg_url),
+        "config": asdict(config),
+        "throughput": throughput,
+        "latency": latency,
+        "vault": vault,
+        "extractor": extractor,
+        "checks": checks,
+    }
+    result["summary"] = _summary(config, throughput, latency)
+    result["targets"] = report.targets(result)
+    return result
+
+
+def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:
+    for row in rows:
+        if row["pass"] == name and all(row.get(k) == v for k, v in match.items()):
+            return row
+    raise BenchError(f"no {name} result for {match}")
+
+
+def _summary(config: BenchConfig, throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
+    b = config.default_batch
+    tps = {name: _pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
+    at_rate = {name: _pick(latency, name, offered_rate=config.rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore")}
+    base = at_rate["baseline_tx"]
+    return {
+        "batch": b,
+        "turns_per_s": tps,
+        "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
+        "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
+        "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
+        "mask_to_baseline_ratio_by_batch": {
+            str(size): round(_pick(throughput, "mask", batch=size)["turns_per_s"] / _pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
+            for size in config.batch_sizes
+        },
+        "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
+        # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
+        # queueing time and grows with the pass length, not a steady-state figure.
+        "rate_exceeds_capacity": {name: config.rate > tps[name] for name in ("mask", "restore")},
+        "added_latency_ms": {
+            name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
+            for name in ("mask", "restore")
+        },
+    }
+
+
+def _machine(bootstrap: str, pg_url: str) -> dict[str, Any]:
+    import aiokafka
+
+    pg = make_url(pg_url)
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "aiokafka": aiokafka.__version__,
+        "kafka_bootstrap": bootstrap,
+        "postgres": f"{pg.host}:{pg.port}",  # no credentials in the result
+    }

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from streamproc.core import masking
+from streamproc.core.errors import UnknownUser
 from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.policy import Action, Policy
 from streamproc.core.restore import restore, wanted_keys
@@ -28,6 +29,8 @@ class PlaceholderStore(Protocol):
     async def assign(self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]) -> list[dict[str, str]]: ...
 
     async def resolve(self, user_id: str, keys: set[str]) -> dict[str, str]: ...
+
+    async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]: ...
 
 
 def turn_policy(stored: Policy, turn: RawTurn) -> Policy:
@@ -76,16 +79,32 @@ async def mask_turns(
     return out
 
 
+async def restore_responses(store: PlaceholderStore, responses: Sequence[CloudResponse]) -> list[RestoredTurn | UnknownUser]:
+    """Restore a batch with one vault read; an unknown user yields UnknownUser in its place."""
+    values = await store.resolve_many([(r.user_id, wanted_keys(r.content)) for r in responses])
+    out: list[RestoredTurn | UnknownUser] = []
+    for response, found in zip(responses, values, strict=True):
+        if found is None:
+            out.append(UnknownUser())
+            continue
+        result = restore(response.content, found)
+        out.append(
+            RestoredTurn(
+                response_id=response.response_id,
+                user_id=response.user_id,
+                session_id=response.session_id,
+                in_reply_to=response.in_reply_to,
+                content=result.content,
+                ts=response.ts,
+                unresolved=list(result.unresolved),
+            )
+        )
+    return out
+
+
 async def restore_response(store: PlaceholderStore, response: CloudResponse) -> RestoredTurn:
-    """Raises UnknownUser (an InvalidRecord) when the vault has never seen this user."""
-    values = await store.resolve(response.user_id, wanted_keys(response.content))
-    result = restore(response.content, values)
-    return RestoredTurn(
-        response_id=response.response_id,
-        user_id=response.user_id,
-        session_id=response.session_id,
-        in_reply_to=response.in_reply_to,
-        content=result.content,
-        ts=response.ts,
-        unresolved=list(result.unresolved),
-    )
+    """One response; raises UnknownUser (an InvalidRecord) when the vault has never seen the user."""
+    [restored] = await restore_responses(store, [response])
+    if isinstance(restored, UnknownUser):
+        raise restored
+    return restored

@@ -143,9 +143,14 @@ class TransactionalFlow:
                 for message in records:
                     for batch in self._batcher.add(_record(message), now):
                         self._launch(batch, now)
+            caught_up = sum(map(len, fetched.values())) < self.batching.max_turns
             due = self._batcher.poll(now)
             if due:
                 self._launch(due, now)
+            elif caught_up and self._batcher and len(self._inflight) < self.batching.max_in_flight:
+                # Adaptive batching: with nothing more waiting and a free slot, waiting for
+                # max_wait would only add latency. Under load the slots fill and batches grow.
+                self._launch(self._batcher.flush(), now)
             while self._inflight and self._inflight[0].task.done():
                 await self._commit(self._inflight.popleft())
             if now - self._lag_checked > 1.0:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
-from streamproc.masker import PlaceholderStore, restore_response
+from streamproc.masker import PlaceholderStore, restore_responses
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
 from streamproc.pipeline.types import Output, Record
@@ -28,15 +28,21 @@ class RestoreStage:
         return records  # nothing slow to overlap: restoration is one vault read per response
 
     async def finish(self, records: Sequence[Record]) -> list[Output]:
-        outputs = []
+        decoded: list[CloudResponse | InvalidRecord] = []
         for record in records:
             try:
-                response = decode(record.value, CloudResponse, max_bytes=self.kafka.max_record_bytes)
-                restored = await restore_response(self.store, response)
-            except InvalidRecord as err:  # includes UnknownUser
+                decoded.append(decode(record.value, CloudResponse, max_bytes=self.kafka.max_record_bytes))
+            except InvalidRecord as err:
+                decoded.append(err)
+        valid = [d for d in decoded if isinstance(d, CloudResponse)]
+        restored = iter(await restore_responses(self.store, valid))  # one vault read per batch
+        outputs = []
+        for record, item in zip(records, decoded, strict=True):
+            result = next(restored) if isinstance(item, CloudResponse) else item
+            if isinstance(result, InvalidRecord):  # bad record, or UnknownUser
                 self.limiter.admit(time.monotonic())
-                self.metrics.dead_letters.labels(self.flow, err.error_class).inc()
-                outputs.append(dead_letter(record, err, self.kafka.dead_letter_topic))
-                continue
-            outputs.append(Output(record.partition, self.kafka.restored_topic, restored.user_id.encode(), encode(restored)))
+                self.metrics.dead_letters.labels(self.flow, result.error_class).inc()
+                outputs.append(dead_letter(record, result, self.kafka.dead_letter_topic))
+            else:
+                outputs.append(Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result)))
         return outputs

@@ -82,7 +82,7 @@ async def user_keys(
 
 async def _read_users(conn: AsyncConnection, user_ids: list[str]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids):
         result = await conn.execute(select(User.user_id, User.wrapped_dek).where(User.user_id.in_(chunk)))
         out.update({row.user_id: row.wrapped_dek for row in result})
     return out
@@ -132,7 +132,7 @@ async def _read_mappings(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Ro
         Mapping.ciphertext.is_not(None).label("stored"),
         Mapping.expires_at,
     )
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         stmt = select(*cols).where(tuple_(Mapping.user_id, Mapping.value_hash).in_(chunk))
         out.update({(r.user_id, r.value_hash): r for r in await conn.execute(stmt)})
     return out
@@ -211,7 +211,7 @@ async def _reconcile(
     if changing:
         # Three UPDATE statements would lock rows in three separate orders; lock them all first,
         # in key order (Postgres locks above the sort), so two batches cannot deadlock.
-        for chunk in _chunks(changing):
+        for chunk in chunks(changing):
             await conn.execute(
                 select(Mapping.user_id)
                 .where(tuple_(Mapping.user_id, Mapping.value_hash).in_(chunk))
@@ -248,6 +248,6 @@ def _expiry(now: dt.datetime, ttl: int | None) -> dt.datetime | None:
     return None if ttl is None else now + dt.timedelta(seconds=ttl)
 
 
-def _chunks(seq: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def chunks(seq: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for i in range(0, len(seq), _CHUNK):
         yield seq[i : i + _CHUNK]

@@ -98,25 +98,39 @@ class Vault:
     async def resolve(self, user_id: str, keys: set[str]) -> dict[str, str]:
         """Canonical placeholder key -> original value, for this user's restorable mappings only
         (masked, not expired). Unknown keys are simply absent. Raises UnknownUser."""
+        [values] = await self.resolve_many([(user_id, keys)])
+        if values is None:
+            raise UnknownUser()
+        return values
+
+    async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]:
+        """`resolve` for a whole batch in one read transaction; None where the user is unknown."""
         now = self._now()
+        users = sorted({user_id for user_id, _ in requests})
+        wanted = sorted({key for _, keys in requests for key in keys})
         async with wrap_db_errors("resolve"), transaction(self._engine, write=False) as conn:
-            user_keys = await _assign.user_keys(conn, self._master_key, [user_id], now, create=False)
+            user_keys = await _assign.user_keys(conn, self._master_key, users, now, create=False)
+            rows = []
+            for key_chunk in _assign.chunks(wanted):
+                stmt = select(Mapping.user_id, Mapping.placeholder_key, Mapping.ciphertext).where(
+                    Mapping.user_id.in_([u for u in users if u in user_keys]),
+                    Mapping.placeholder_key.in_(key_chunk),
+                    Mapping.action == Action.MASK.value,
+                    Mapping.ciphertext.is_not(None),
+                    (Mapping.expires_at.is_(None)) | (Mapping.expires_at > now),
+                )
+                rows.extend((await conn.execute(stmt)).all())
+        found: dict[str, dict[str, bytes]] = {}
+        for row in rows:
+            found.setdefault(row.user_id, {})[row.placeholder_key] = row.ciphertext
+        out: list[dict[str, str] | None] = []
+        for user_id, keys in requests:
             if user_id not in user_keys:
-                raise UnknownUser()
-            if not keys:
-                return {}
-            stmt = select(Mapping.placeholder_key, Mapping.ciphertext).where(
-                Mapping.user_id == user_id,
-                Mapping.placeholder_key.in_(sorted(keys)),
-                Mapping.action == Action.MASK.value,
-                Mapping.ciphertext.is_not(None),
-                (Mapping.expires_at.is_(None)) | (Mapping.expires_at > now),
-            )
-            rows = (await conn.execute(stmt)).all()
-        return {
-            row.placeholder_key: user_keys[user_id].decrypt(row.placeholder_key, row.ciphertext)
-            for row in rows
-        }
+                out.append(None)
+                continue
+            mine = found.get(user_id, {})
+            out.append({k: user_keys[user_id].decrypt(k, mine[k]) for k in keys if k in mine})
+        return out
 
     async def get_policy(self, user_id: str) -> Policy:
         """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""

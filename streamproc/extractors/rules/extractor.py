@@ -15,6 +15,8 @@ deployments, or to 0.9 to keep only near-certain secrets and identifiers.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from streamproc.core.spans import Detection
@@ -94,4 +96,9 @@ class RulesExtractor(ExtractorBase):
         return out
 
     async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:
+        # In a worker thread: the detectors are CPU-bound, and while they run the event loop can
+        # still commit the previous batch and keep the consumer polling (waits release the GIL).
+        return await asyncio.to_thread(self._detect_all, list(batch))
+
+    def _detect_all(self, batch: list[TurnText]) -> list[list[Detection]]:
         return [self.detect(turn) for turn in batch]

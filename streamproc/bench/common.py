@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import secrets
 import socket
 import statistics
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import make_url
 
 from streamproc.bench.workload import Turn
 from streamproc.codec import encode
@@ -205,33 +202,6 @@ def count_leaks(turns: list[Turn], masked_values: list[bytes]) -> int:
         m = MaskedTurn.model_validate_json(value)
         leaked += sum(1 for s in by_id.get(m.turn_id, ()) if s in m.content)
     return leaked
-
-
-# ---------------------------------------------------------------------------- Postgres
-
-
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(pg_url: str) -> AsyncIterator[str]:
-    """A brand-new empty database on the server of `pg_url`, dropped on exit: each pass starts
-    with an empty vault, so every pass allocates the same new mappings."""
-    name = f"streamproc_bench_{secrets.token_hex(5)}"
-    admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 # ---------------------------------------------------------------------------- progress

@@ -33,9 +33,11 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from streamproc.vault.scratch import scratch_database
+
 from streamproc.bench import micro, report
 from streamproc.bench.common import (
-    KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for, scratch_database,
+    KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
 )
 from streamproc.bench.passes import BenchError, LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
 from streamproc.bench.workload import Turn, Workload

@@ -8,16 +8,15 @@ integration suite that silently skips proves nothing.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy.engine import make_url
 
 from streamproc.vault.migrate import migrate
+from streamproc.vault.scratch import asyncpg_dsn, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,11 +46,6 @@ def _discover_pg_url() -> str | None:
     return lines[-1].strip() if out.returncode == 0 and lines else None
 
 
-def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    """`postgresql+asyncpg://...` -> `postgresql://...` for asyncpg and libpq tools."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 async def pg_url() -> str:
     """URL of the shared test Postgres (SQLAlchemy form), verified reachable."""
@@ -71,20 +65,8 @@ async def pg_url() -> str:
 @pytest.fixture
 async def fresh_pg_url(pg_url: str) -> AsyncIterator[str]:
     """A brand-new, empty database on the test server for one test, dropped afterwards."""
-    name = f"streamproc_t_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=10)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with scratch_database(pg_url, prefix="streamproc_t") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])

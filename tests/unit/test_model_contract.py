@@ -16,7 +16,7 @@ from streamproc.extractors.model_output import ModelSpan, ground, parse
 from streamproc.extractors.model_request import MAX_SPANS, SPAN_ARRAY_SCHEMA, build_request
 from streamproc.extractors.prompt import PromptTemplate
 
-TURN = TurnText("t1", "user", "I am Zhang San, code 829417, phone １３８００１３８０００", "Zhang San")
+TURN = TurnText("t1", "user", "I am Zhang San, code 603158, phone １３７１２３４５６７０", "Zhang San")
 
 
 def test_request_follows_the_model_card_contract() -> None:
@@ -70,22 +70,22 @@ def test_invalid_or_truncated_output_is_an_error_never_an_empty_answer(text: str
 def test_grounding_keeps_exact_and_normalised_spans_and_drops_invented_ones() -> None:
     spans = parse(json.dumps([
         {"original_text": "Zhang San", "privacy_type": "Real Name", "privacy_level": "PL2"},
-        {"original_text": "13800138000", "privacy_type": "phone number", "privacy_level": "PL2"},
-        {"original_text": "829417", "privacy_type": "Verification Code", "privacy_level": "PL2"},
+        {"original_text": "13712345670", "privacy_type": "phone number", "privacy_level": "PL2"},
+        {"original_text": "603158", "privacy_type": "Verification Code", "privacy_level": "PL2"},
         {"original_text": "Li Si", "privacy_type": "Real Name", "privacy_level": "PL2"},
         {"original_text": "likes tea", "privacy_type": "Preference", "privacy_level": "PL1"},
     ]), truncated=False)
     grounded = ground(TURN.content, spans)
     by_text = {d.original_text: d for d in grounded.detections}
-    assert set(by_text) == {"Zhang San", "１３８００１３８０００", "829417"}
-    assert by_text["１３８００１３８０００"].privacy_type == "Phone Number"  # mapped onto the standard tag
-    assert by_text["829417"].privacy_level is PrivacyLevel.PL4  # raised to its tag's level
+    assert set(by_text) == {"Zhang San", "１３７１２３４５６７０", "603158"}
+    assert by_text["１３７１２３４５６７０"].privacy_type == "Phone Number"  # mapped onto the standard tag
+    assert by_text["603158"].privacy_level is PrivacyLevel.PL4  # raised to its tag's level
     assert grounded.dropped == 2  # "Li Si" is not there; "likes tea" neither
 
 
 def test_grounding_tolerates_whitespace_and_case_differences() -> None:
-    grounded = ground("Address: 14  Seaview\nAvenue, Hobart", [ModelSpan(original_text="14 seaview avenue", privacy_type="Detailed Address", privacy_level=PrivacyLevel.PL2)])
-    assert [d.original_text for d in grounded.detections] == ["14  Seaview\nAvenue"]
+    grounded = ground("Address: 27  Kestrel\nRoad, Ballarat", [ModelSpan(original_text="27 kestrel road", privacy_type="Detailed Address", privacy_level=PrivacyLevel.PL2)])
+    assert [d.original_text for d in grounded.detections] == ["27  Kestrel\nRoad"]
 
 
 class Fixed(ExtractorBase):
@@ -98,8 +98,8 @@ class Fixed(ExtractorBase):
 
 async def test_hybrid_is_the_union_with_rules_as_safety_net() -> None:
     model = Fixed("model", [[Detection("Zhang San", "Real Name", PrivacyLevel.PL2, "model")]])
-    rules = Fixed("rules", [[Detection("829417", "Verification Code", PrivacyLevel.PL4, "rules:secret"), Detection("Zhang San", "Real Name", PrivacyLevel.PL2, "rules:name")]])
+    rules = Fixed("rules", [[Detection("603158", "Verification Code", PrivacyLevel.PL4, "rules:secret"), Detection("Zhang San", "Real Name", PrivacyLevel.PL2, "rules:name")]])
     hybrid = HybridExtractor(model, rules)
     [merged] = await hybrid.extract([TURN])
-    assert [(d.original_text, d.source) for d in merged] == [("Zhang San", "model"), ("829417", "rules:secret")]
+    assert [(d.original_text, d.source) for d in merged] == [("Zhang San", "model"), ("603158", "rules:secret")]
     assert hybrid.name == "hybrid(model+rules)"

@@ -2,7 +2,7 @@
 
 Western: house number + capitalised street name + a street type from the lexicon, then optional
 unit ("Apt 5B"), suburb/city parts, a state/region code and a postcode ("14 Harbour Road,
-Battery Point, Hobart, TAS 7004"). Chinese: administrative units in order (省/市/区/县/镇/街道)
+Lakeside, Ballarat, VIC 3350"). Chinese: administrative units in order (省/市/区/县/镇/街道)
 followed by a road and a number (路/街/大道/巷/弄 … 号/栋/单元/室), "X路12号3栋".
 """
 
@@ -17,11 +17,11 @@ from streamproc.core.taxonomy import PrivacyLevel as PL
 from . import lexicons
 from .text import Hit, L, R, hit
 
-# A capitalised word with lower case in it: "TAS" in "Hobart, TAS 7004" is the region code.
+# A capitalised word with lower case in it: "VIC" in "Ballarat, VIC 3350" is the region code.
 _CAP = r"[A-Z][a-zà-ÿ'’\-][A-Za-zà-ÿ'’\-]{0,19}"
 _UNIT = r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|Flat|Fl|Floor|#)\.?\s?#?[A-Za-z0-9\-]{1,6})"
 _PLACE = r"(?:,\s*|\n\s*)" + _CAP + r"(?:\s" + _CAP + r"){0,2}"
-# "TAS 7004", "WA 98109-1234", a bare postcode, or a UK postcode "M20 6RT".
+# "VIC 3350", "OR 97205-1234", a bare postcode, or a UK postcode "M20 6RT".
 _REGION = (r"(?:,?\s+[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|,?\s+\d{4,5}(?=\s|,|$)"
            r"|,?\s+[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})")
 _COUNTRY = r"(?:,\s*(?:USA|US|United States|Australia|UK|United Kingdom|Canada|New Zealand|Ireland|France|Germany|Ghana|Singapore))"

@@ -3,7 +3,7 @@
 Confidence tiers (what `min_confidence` trades):
 - 0.95+  checksum-validated or vendor-prefixed values (Luhn cards, IBANs, resident IDs, AKIA/ghp_
          keys, PEM blocks, emails). Practically never wrong.
-- 0.8-0.9  a strong cue word next to a value of the right shape ("验证码 829417", "PIN: 4821"),
+- 0.8-0.9  a strong cue word next to a value of the right shape ("验证码 603158", "PIN: 4821"),
          or a well-formed phone/SSN/IP.
 - 0.6-0.75 shape without a cue (a bare CN mobile number, a strong-looking password), or a
          cue separated from its value by several words; descriptive facts from lexicons

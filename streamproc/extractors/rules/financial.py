@@ -1,6 +1,6 @@
 """Money facts: cards named by their last digits, and amounts tied to a purpose.
 
-"Spent 86 yuan at the supermarket" is not private; "$420,000 remaining on the mortgage", "年薪
+"Spent 86 yuan at the supermarket" is not private; "$265,000 remaining on the mortgage", "年薪
 50万" and "card ending in 4417" are. An amount is reported only with its purpose word (debt,
 income, asset, payment), as the minimal "amount + purpose" phrase the taxonomy asks for.
 """
@@ -46,10 +46,10 @@ _WORD = (r"(?!(?:last|this|next|yesterday|today|tomorrow|ago|with|and|but|or|ord
 @cache
 def _amount_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     words = word_alternation(frozenset(_purposes()))
-    # purpose after the amount: "$420,000 mortgage loan", "5万欧元的信托管理费", "$8,000 liquid buffer"
+    # purpose after the amount: "$265,000 mortgage loan", "3万欧元的律师费", "$5,500 emergency fund"
     after = re.compile(r"(?P<amount>" + AMOUNT + r")(?P<mid>(?:\s+[A-Za-z][A-Za-z'\-]{0,15}){0,3}?\s+|的?[\u4e00-\u9fff]{0,6}?)"
                        r"(?P<purpose>" + words + r")")
-    # purpose before the amount: "spent $310.00", "annual salary of $87,400", "月薪3万元"
+    # purpose before the amount: "spent $310.00", "annual salary of $64,900", "月薪3万元"
     before = re.compile(r"(?P<purpose>" + words + r")(?P<mid>(?:\s+[A-Za-z'\-]{1,15}){0,3}?\s*|[\u4e00-\u9fff]{0,4}?\s*)"
                         r"(?:(?:is|was|of|about|around|roughly|approximately|约|大约|为|是|了)\s*)?"
                         r"(?P<amount>" + AMOUNT + r")"

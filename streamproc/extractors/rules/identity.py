@@ -89,7 +89,7 @@ def labelled_identifiers(text: str) -> Iterator[Hit | None]:
     for name, typ, level, kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             if text[m.end("cue"):m.end("cue") + 1] in ("-", "_", "/"):
-                continue  # the "TXN" of "TXN-88492-TAS" is part of a code, not a label
+                continue  # the "TXN" of "ORD-55102-KX" is part of a code, not a label
             value = m.group("value").rstrip(" -")
             explicit = bool(re.search(r"[:：#=是为]|\bis\b|\bas\b", text[m.end("cue"):m.start("value")]))
             confidence = _value_confidence(kind, value, explicit)

@@ -1,6 +1,6 @@
 """Health facts: named conditions and medicines, clinical verbs, and measured body values.
 
-The taxonomy wants the minimal fact ("mild depression", "服用氨氯地平片", "140/90 mmHg"), not
+The taxonomy wants the minimal fact ("mild depression", "服用二甲双胍片", "140/90 mmHg"), not
 the sentence. Body metrics count only with a value and unit ("weight 80kg", "BMI 27.4"); a
 qualitative "my blood pressure is high" is left alone.
 """
@@ -26,7 +26,7 @@ _VITALS = re.compile(
     r"|(?i:BMI)\s*(?:of|is|was|:|是|为)?\s*\d{2}(?:\.\d)?"                          # BMI 27.4
     r"|\d{2,3}(?:\.\d)?\s?(?i:kg|kgs|lbs?|pounds|公斤|斤)(?![A-Za-z])"               # 80kg
     r"|\d{3}(?:\.\d)?\s?(?:cm|厘米)(?![A-Za-z])"                                   # 172 cm
-    r"|\d{2,3}\s?(?i:bpm)"                                                         # 71 bpm
+    r"|\d{2,3}\s?(?i:bpm)"                                                         # 88 bpm
     r"|\d{1,2}(?:\.\d)?\s?(?i:mmol/L|mg/dL)"                                       # 7.8 mmol/L
     r"|(?i:A1C|HbA1c)\s*(?:of|is|was|:)?\s*\d{1,2}(?:\.\d)?\s?%"                   # A1C 6.8%
     r"|(?i:blood type)\s*(?:is|:)?\s*(?:AB|A|B|O)[+-]?(?![A-Za-z])"                # blood type O+

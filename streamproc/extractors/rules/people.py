@@ -2,7 +2,7 @@
 
 Real Name is only the user's own full name, recognised through `real_name` and its variants
 (without titles, without middle names). Any other name needs a cue to be trusted: a relationship
-word ("my colleague Priya Nair", "我同事小王", "妻子Marie"), a title ("Dr. Okafor", "王医生"),
+word ("my colleague Priya Nair", "我同事小王", "妻子Anna"), a title ("Dr. Okafor", "王医生"),
 or a salutation ("Dear Tom,"). Bare capitalised words are not names here: that is a model's job.
 """
 
@@ -71,16 +71,16 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "rel_en": re.compile(
             r"(?P<rel>" + L + r"(?i:my|our)\s+(?:(?i:late|dear|older|younger|little|big|best|old|former|new)\s+)?"
             + rel_en + r")(?:,?\s+(?P<name>(?:" + titles + r"\s+)?" + _NAME + r"))?" + R),
-        # "我同事小王", "妻子Marie", "我老婆王丽"
+        # "我同事小王", "妻子Anna", "我老婆王丽"
         "rel_zh": re.compile(
             r"(?:我的?|我们的?)?(?P<rel>" + rel_zh + r")\s?(?P<name>[A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?|"
             r"小[\u4e00-\u9fff]|老[\u4e00-\u9fff](?![\u4e00-\u9fff])|" + surnames + r"[\u4e00-\u9fff]{1,2}(?=[，。,、\s的说也和]))?"),
-        # "Dr. Elena Rostova", "Prof. Lee"
+        # "Dr. Ingrid Halvorsen", "Prof. Lee"
         "title": re.compile(L + r"(?P<name>" + titles + r"\s+" + _NAME + r")" + R),
-        # "王医生", "李老师", "Marie女士"
+        # "王医生", "李老师", "Anna女士"
         "title_zh": re.compile(
             r"(?P<name>(?:" + surnames + r"|[A-Z][a-zà-ÿ]+)(?:医生|大夫|老师|教授|律师|先生|女士|小姐|经理|主任|护士|阿姨|师傅))"),
-        # "Dear Tom," / "Hi Dr. Lewis," at the start of a line.
+        # "Dear Tom," / "Hi Dr. Moreno," at the start of a line.
         "salutation": re.compile(r"(?m)^\s*(?:Dear|Hi|Hello|Hey)\s+(?P<name>(?:" + titles + r"\s+)?" + _NAME + r")\s*[,!:]"),
     }
 

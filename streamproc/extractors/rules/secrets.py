@@ -1,7 +1,7 @@
 """Secrets found by the words in front of them: passwords, one-time codes, PINs, CVVs, tokens.
 
 A cue ("verification code", "密码", "PIN") may be followed by a few words and a separator ("is",
-":", "：", "是", "为", quotes) before the value: "the 6-digit code I just got is 829417". Only the
+":", "：", "是", "为", quotes) before the value: "the 6-digit code I just got is 603158". Only the
 value is reported. The gap between cue and value holds no digits and no sentence end, so the
 first code-shaped token after the cue is taken and nothing beyond the sentence.
 """
@@ -92,7 +92,7 @@ def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: boo
             return 0.0
         if family == "otp" and cue.casefold() == "code":
             # Bare "code" is common ("code 404", "the code review"): a code-looking value, at most
-            # two words between ("the code like A-773-902"), lower tier.
+            # two words between ("the code like B-514-377"), lower tier.
             if digits >= 4 and len(gap.split()) <= 2 and ("-" in value or digits >= 5 or not gap.strip()):
                 return 0.7
             return 0.0
@@ -135,8 +135,8 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
                           trail=SECRET_TRAIL)
 
 
-# The value can come first: "that 849-221 code", "the CBA-9921 2FA code", "RST-773-LM 令牌",
-# "通过 829417 验证".
+# The value can come first: "that 316-508 code", "the KLM-4471 2FA code", "QWZ-518-TP 令牌",
+# "通过 603158 验证".
 _POSTFIX = re.compile(
     _CODE + r"\s*(?P<cue>(?i:(?:(?:sms|2fa|mfa|otp|one-time|verification|auth|login|recovery|backup)\s+)?code|otp|"
     r"(?:auth[- ]?|access |session |security )?token)" + R + r"|验证码|校验码|动态码|令牌|验证(?!码))"

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import BigInteger, LargeBinary, Text, and_, bindparam, cast, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -132,6 +133,16 @@ async def _read_mappings(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Ro
         Mapping.ciphertext.is_not(None).label("stored"),
         Mapping.expires_at,
     )
+    if conn.dialect.name == "postgresql":
+        # Join against unnest() of two arrays: one SQL text for every batch size, so asyncpg's
+        # prepared-statement cache hits (an IN over N tuples is new SQL for every N).
+        wanted = select(
+            func.unnest(cast(bindparam("users"), ARRAY(Text))).label("u"),
+            func.unnest(cast(bindparam("hashes"), ARRAY(LargeBinary))).label("h"),
+        ).subquery("wanted")
+        stmt = select(*cols).join_from(Mapping, wanted, and_(Mapping.user_id == wanted.c.u, Mapping.value_hash == wanted.c.h))
+        rows = await conn.execute(stmt, {"users": [k[0] for k in keys], "hashes": [k[1] for k in keys]})
+        return {(r.user_id, r.value_hash): r for r in rows}
     for chunk in chunks(keys):
         stmt = select(*cols).where(tuple_(Mapping.user_id, Mapping.value_hash).in_(chunk))
         out.update({(r.user_id, r.value_hash): r for r in await conn.execute(stmt)})
@@ -145,14 +156,23 @@ async def _insert_new(conn: AsyncConnection, new: dict[Key, _Want], now: dt.date
     for (user_id, _), name in names.items():
         blocks[(user_id, name.casefold())] = blocks.get((user_id, name.casefold()), 0) + 1
     insert = dialect_insert(conn)
-    counters = insert(Counter).values(
-        [{"user_id": u, "type_key": t, "next_n": k + 1} for (u, t), k in sorted(blocks.items())]
-    )
+    ordered = sorted(blocks.items())
+    params: dict[str, Any] = {}
+    if conn.dialect.name == "postgresql":  # constant SQL text again (see _read_mappings)
+        rows = select(
+            func.unnest(cast(bindparam("users"), ARRAY(Text))),
+            func.unnest(cast(bindparam("types"), ARRAY(Text))),
+            func.unnest(cast(bindparam("next"), ARRAY(BigInteger))),
+        )
+        counters = insert(Counter).from_select(["user_id", "type_key", "next_n"], rows)
+        params = {"users": [u for (u, _), _ in ordered], "types": [t for (_, t), _ in ordered], "next": [k + 1 for _, k in ordered]}
+    else:
+        counters = insert(Counter).values([{"user_id": u, "type_key": t, "next_n": k + 1} for (u, t), k in ordered])
     counters = counters.on_conflict_do_update(
         index_elements=[Counter.user_id, Counter.type_key],
         set_={"next_n": Counter.next_n + counters.excluded.next_n - 1},
     ).returning(Counter.user_id, Counter.type_key, Counter.next_n)
-    next_free = {(r.user_id, r.type_key): r.next_n for r in await conn.execute(counters)}
+    next_free = {(r.user_id, r.type_key): r.next_n for r in await conn.execute(counters, params)}
     # Hand out each block in key order; next_n is now one past the block's end.
     cursor = {ut: next_free[ut] - k for ut, k in blocks.items()}
 

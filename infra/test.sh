@@ -24,7 +24,7 @@ STREAMPROC_TEST_KAFKA="$(infra/kafka.sh start | tail -n 1)"
 export STREAMPROC_TEST_PG_URL STREAMPROC_TEST_KAFKA
 
 status=0
-"$PY" -m pytest -m "not vllm" "$@" || status=$?
+"$PY" -m pytest -m "not vllm" tests/unit tests/integration "$@" || status=$?
 
 # vLLM's CPU build pins its own torch and friends: it lives in a separate, cached venv that also
 # holds this project, and runs the tests marked `vllm` (real engine, tiny model built by the test).

@@ -54,6 +54,9 @@ class ExtractionSettings(_Section):
     rules_min_confidence: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Rules detections below this are dropped: precision/recall knob."
     )
+    rules_processes: int = Field(
+        default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
+    )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
     vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")
     prompt_file: Path | None = Field(default=None, description="Alternative prompt template ({real_name}, {turn}).")

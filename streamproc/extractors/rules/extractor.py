@@ -18,12 +18,16 @@ from __future__ import annotations
 import asyncio
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
 from . import address, financial, identity, itinerary, keys, medical, patterned, people, secrets
 from .text import Hit
+
+if TYPE_CHECKING:
+    from streamproc.extractors.rules.pool import RulesPool
 
 Detector = Callable[[str], Iterator[Hit | None]]
 NamedDetector = Callable[[str, str | None], Iterator[Hit | None]]
@@ -69,10 +73,16 @@ class RulesExtractor(ExtractorBase):
     name = "rules"
     version = "1.0.0"
 
-    def __init__(self, min_confidence: float = 0.5) -> None:
+    def __init__(self, min_confidence: float = 0.5, processes: int = 0) -> None:
+        """`processes` > 0 runs `extract` in that many worker processes (see pool.py)."""
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
         self.min_confidence = min_confidence
+        self._pool: RulesPool | None = None
+        if processes > 0:
+            from streamproc.extractors.rules.pool import RulesPool
+
+            self._pool = RulesPool(processes, min_confidence)
 
     def detect(self, turn: TurnText) -> list[Detection]:
         """Detections for one turn, each `original_text` an exact substring of its content."""
@@ -96,9 +106,16 @@ class RulesExtractor(ExtractorBase):
         return out
 
     async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:
+        if self._pool is not None:
+            return await self._pool.detect(batch)
         # In a worker thread: the detectors are CPU-bound, and while they run the event loop can
         # still commit the previous batch and keep the consumer polling (waits release the GIL).
         return await asyncio.to_thread(self._detect_all, list(batch))
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.close)
+            self._pool = None
 
     def _detect_all(self, batch: list[TurnText]) -> list[list[Detection]]:
         return [self.detect(turn) for turn in batch]

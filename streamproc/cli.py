@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from streamproc.ops.logs import configure
 from streamproc.settings import Settings
 
 LEVELS = ("pl2", "pl3", "pl4")
@@ -143,13 +143,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-        stream=sys.stderr,
-    )
-    for noisy in ("aiokafka", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure(args.verbose)
     return dispatch(args)
 
 

@@ -8,7 +8,7 @@ Environment variables use the prefix `STREAMPROC_` and `__` between levels, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +59,10 @@ class ExtractionSettings(_Section):
     )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
     vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")
+    vllm_engine_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Extra vLLM engine arguments for vllm-inprocess, as JSON: {"max_model_len": 8192, ...}.',
+    )
     prompt_file: Path | None = Field(default=None, description="Alternative prompt template ({real_name}, {turn}).")
     max_tokens: int = Field(default=1024, ge=16)
     timeout_s: float = Field(default=60.0, gt=0)

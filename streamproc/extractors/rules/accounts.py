@@ -64,6 +64,11 @@ def _iban_span(text: str, start: int, end: int) -> int:
     return 0
 
 
+def warm_up() -> None:
+    """Load stdnum's IBAN registry file before the first message needs it."""
+    std_iban.is_valid("GB82WEST12345698765432")
+
+
 def ibans(text: str) -> Iterator[Hit | None]:
     for m in IBAN.finditer(text):
         end = _iban_span(text, m.start(), m.end())

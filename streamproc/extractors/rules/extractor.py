@@ -105,6 +105,8 @@ class RulesExtractor(ExtractorBase):
         self.min_confidence = min_confidence
         regions = tuple(r.upper() for r in phone_regions)
         chosen = phones.detector(regions)
+        national_ids.warm_up()
+        accounts.warm_up()
         self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         self._pool: RulesPool | None = None
         if processes > 0:

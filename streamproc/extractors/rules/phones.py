@@ -158,6 +158,13 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
     unknown = [r for r in chosen if r not in phonenumbers.SUPPORTED_REGIONS]
     if unknown:
         raise ValueError(f"unknown phone regions: {', '.join(unknown)}")
+    for region in chosen:
+        # phonenumbers loads a region's metadata and compiles its patterns on first use (~10 ms):
+        # pay that once here, not inside the first message that mentions such a number.
+        example = phonenumbers.example_number(region)
+        if example is not None:
+            phonenumbers.is_valid_number(example)
+            phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
 
     def phones(text: str) -> Iterator[Hit | None]:
         for m in _CANDIDATE.finditer(text):

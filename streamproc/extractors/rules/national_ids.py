@@ -74,7 +74,7 @@ def _kind(name: str, shape: str, valid: Callable[[str], bool], cue: str, bare: f
 
 _D3 = r"\d{3}"
 KINDS: tuple[IdKind, ...] = (
-    _kind("us_ssn", LNUM + r"(?!000|666|9\d\d)\d{3}([ \-]?)(?!00)\d{2}\1(?!0000)\d{4}" + RNUM, ssn.is_valid,
+    _kind("us_ssn", LNUM + r"(?!000|666|9\d\d)\d{3}([ .\-]?)(?!00)\d{2}\1(?!0000)\d{4}" + RNUM, ssn.is_valid,
           r"(?i:\bSSN\b|social security(?: number| no\.?)?|\bSSA\b)|社会安全号|社保号", 0.0, 0.85),
     _kind("in_pan", L + r"[A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z]" + R, pan.is_valid,
           r"(?i:\bPAN\b|permanent account number|income tax)", 0.85),

@@ -45,7 +45,7 @@ _GROUPS = re.compile(r"\d++")
 # Digit groups of an IBAN or account number just before the candidate: not a phone.
 _ACCOUNT_BEFORE = re.compile(r"[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){0,8}[ \-]?$")
 CUE = re.compile(
-    r"(?i:phone|mobile|(?<!grid )(?<!table )\bcell\b|tel\b|telephone|whats ?app|call me|call us|text me|ring me|reach me|"
+    r"(?i:phone|mobile|\bcall\b|\bdial\b|(?<!grid )(?<!table )\bcell\b|tel\b|telephone|whats ?app|call me|call us|text me|ring me|reach me|"
     r"contact number|number is|landline|(?:office|direct|home|work|main) line|fax|hotline|sms|"
     r"t[ée]l[ée]phone|portable|handy|telefon|n[úu]mero|celular|cellulare|movil|móvil)"
     r"|电话|手机|手機|座机|联系方式|号码|致电|拨打|電話|携帯|番号|전화|휴대폰"
@@ -97,15 +97,16 @@ def _boundaries(groups: list[str]) -> set[int]:
 def _grouped_as_formatted(raw: str, number: phonenumbers.PhoneNumber) -> bool:
     """Whether the writer's digit groups coarsen the region's own national grouping.
 
-    "06 47 81 22 95", "0412 387 551", "09-7623318" (of 09-762-3318) are written the way their
-    country writes phones; "100-2003-300" or "20 30 40 50 60" are not, whatever a permissive
+    "06 47 81 22 95", "0412 387 551", "09-7623318" (of 09-762-3318), "1-800-555-0199" (of
+    +1 800-555-0199) are written the way their country writes phones; "100-2003-300" or "20 30 40 50 60" are not, whatever a permissive
     numbering plan accepts.
     """
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    written, formatted = _GROUPS.findall(raw), _GROUPS.findall(national)
-    if "".join(written) != "".join(formatted):
-        return False
-    return _boundaries(written) <= _boundaries(formatted)
+    written = _GROUPS.findall(raw)
+    for style in (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL):
+        formatted = _GROUPS.findall(phonenumbers.format_number(number, style))
+        if "".join(written) == "".join(formatted) and _boundaries(written) <= _boundaries(formatted):
+            return True
+    return False
 
 
 def _international(raw: str) -> bool:

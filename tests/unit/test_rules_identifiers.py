@@ -59,6 +59,11 @@ def test_checksum_valid_card_is_high_tier_and_cue_only_card_is_lower_tier():
     assert detect("batch 4539 1488 0343 6468 done") == {}
 
 
+def test_long_account_number_after_a_bank_name_is_masked_without_a_valid_checksum():
+    assert detect("工资卡是招商银行 6214 8301 2345 6789 010")["6214 8301 2345 6789 010"][:3] == (
+        "Financial Account", PrivacyLevel.PL3, 0.7)
+
+
 def test_iban_with_dashes_from_a_country_missing_from_the_old_table():
     value = "XK05-1212-0123-4567-8906"
     assert detect(f"pay to {value}")[value][:2] == ("Financial Account", PrivacyLevel.PL3)

@@ -3,7 +3,8 @@
 Shape plus checksum is near-certain (0.95+). For a firewall a cue word is enough on its own: a
 card-length number after "my credit card number is" or an IBAN-shaped value after "IBAN" is
 masked whole (country and bank prefix included) at a lower tier even when its checksum fails, a
-typo'd number being just as private as a correct one.
+typo'd number being just as private as a correct one. So is a 13-19 digit account number next to
+a bank or account word (a salary card after a bank's name), card or not.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ CARD = re.compile(LNUM + r"(?:\d{4}[ \-]?\d{6}[ \-]?\d{4,5}|\d{4}(?>[ \-]?\d{4})
 IBAN = re.compile(L + r"[A-Z]{2}\d{2}(?>[ \-]?+[A-Z0-9]{4}){2,7}+(?>[ \-]?+[A-Z0-9]{1,4})?+" + R)
 CARD_CUE = re.compile(
     r"(?i:credit[ -]?card|debit[ -]?card|card (?:number|no\.?|#)|card num|visa|master ?card|amex|"
-    r"american express|discover|unionpay|maestro|\bcc\b|carte bancaire|tarjeta|kreditkarte|karte)"
-    r"|信用卡|借记卡|储蓄卡|银行卡|卡号|银联"
+    r"american express|discover|unionpay|maestro|\bcc\b|carte bancaire|tarjeta|kreditkarte|karte|"
+    r"\bbank\b|account|acct|salary)"
+    r"|信用卡|借记卡|储蓄卡|银行卡|工资卡|卡号|银联|银行|账户|账号|帐号"
 )
 IBAN_CUE = re.compile(
     r"(?i:iban|bank account|account (?:number|no\.?|#)|acct|wire|transfer|bank details|sepa|"

@@ -87,7 +87,8 @@ def _parse_in(raw: str, digits: str, regions: Sequence[str]) -> Iterator[phonenu
 
 
 def _boundaries(groups: list[str]) -> set[int]:
-    ends, total = set(), 0
+    ends: set[int] = set()
+    total = 0
     for g in groups[:-1]:
         total += len(g)
         ends.add(total)

@@ -30,6 +30,7 @@ from stdnum.us import ssn
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .cues import CueIndex
 from .text import LNUM, RNUM, Hit, L, R, hit
 
 _GENERIC_CUE = r"(?i:\bid (?:number|no\.?|card)|identity (?:number|card)|national id)|身份证|证件号"
@@ -118,10 +119,6 @@ def _inside_longer_number(text: str, start: int, end: int) -> bool:
     return bool(_GROUP_BEFORE.search(text, max(0, start - 2), start) or _GROUP_AFTER.match(text, end))
 
 
-def _cue_near(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
-    return cue.search(text, max(0, start - 48), min(len(text), end + 8)) is not None
-
-
 def warm_up() -> None:
     """Load the library's data files (CN birth places, ~40 ms) before the first message needs them."""
     ric.is_valid("11010519491231002X")
@@ -131,11 +128,12 @@ def national_ids(text: str) -> Iterator[Hit | None]:
     if not _TWO_DIGITS.search(text):
         return  # every id here holds at least two digits in a row
     for kind in KINDS:
+        cues = CueIndex(kind.cue, text)
         for m in kind.shape.finditer(text):
             value = m.group()
             if _inside_longer_number(text, m.start(), m.end()):
                 continue
-            cue = _cue_near(kind.cue, text, m.start(), m.end())
+            cue = cues.near(m.start(), m.end(), 48, 8)
             try:
                 valid = kind.valid(value)
             except (KeyError, ValueError, IndexError):  # a library raising on an odd shape

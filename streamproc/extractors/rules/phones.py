@@ -23,6 +23,7 @@ import phonenumbers
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .cues import CueIndex
 from .text import Hit
 
 # The regions tried for numbers written without `+`, in order (first valid wins). The default
@@ -44,16 +45,13 @@ _TIME_AFTER = re.compile(r"[:：]\d")
 _GROUPS = re.compile(r"\d++")
 # Digit groups of an IBAN or account number just before the candidate: not a phone.
 _ACCOUNT_BEFORE = re.compile(r"[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){0,8}[ \-]?$")
+_ACCOUNT_START = re.compile(r"[A-Z]{2}\d{2}")
 CUE = re.compile(
     r"(?i:phone|mobile|\bcall\b|\bdial\b|(?<!grid )(?<!table )\bcell\b|tel\b|telephone|whats ?app|call me|call us|text me|ring me|reach me|"
     r"contact number|number is|landline|(?:office|direct|home|work|main) line|fax|hotline|sms|"
     r"t[ée]l[ée]phone|portable|handy|telefon|n[úu]mero|celular|cellulare|movil|móvil)"
     r"|电话|手机|手機|座机|联系方式|号码|致电|拨打|電話|携帯|番号|전화|휴대폰"
 )
-
-
-def _cue_near(text: str, start: int, end: int) -> bool:
-    return CUE.search(text, max(0, start - 48), min(len(text), end + 16)) is not None
 
 
 @cache
@@ -169,12 +167,14 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
             phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
 
     def phones(text: str) -> Iterator[Hit | None]:
+        cues, accounts = CueIndex(CUE, text), CueIndex(_ACCOUNT_START, text)
         for m in _CANDIDATE.finditer(text):
             if sum(c.isdigit() for c in m.group()) < 7:
                 continue
-            if _ACCOUNT_BEFORE.search(text, max(0, m.start() - 48), m.start()):
+            if accounts.near(m.start(), m.start(), 48, 0) and _ACCOUNT_BEFORE.search(
+                    text, max(0, m.start() - 48), m.start()):
                 continue
-            cue = _cue_near(text, m.start(), m.end())
+            cue = cues.near(m.start(), m.end())
             for start, end in _spans(text, m.start(), m.end()):
                 if text[end - 1] == ")" and "(" not in text[start:end]:
                     end -= 1

@@ -20,6 +20,7 @@ from stdnum import bitcoin
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .cues import CueIndex
 from .text import Hit, L, R, hit
 
 BTC_BASE58 = re.compile(L + r"[13][1-9A-HJ-NP-Za-km-z]{25,34}" + R)
@@ -46,28 +47,25 @@ def eip55_ok(address: str) -> bool:
     return all(c.isdigit() or (c.isupper() == (int(h, 16) >= 8)) for c, h in zip(body, digest, strict=False))
 
 
-def _cue_near(text: str, start: int) -> bool:
-    return CUE.search(text, max(0, start - 48), start) is not None
-
-
 def wallets(text: str) -> Iterator[Hit | None]:
+    cues = CueIndex(CUE, text)
     for pattern in (BTC_BASE58, BTC_BECH32):
         for m in pattern.finditer(text):
             value = m.group()
             if bitcoin.is_valid(value) or pattern is BTC_BECH32 and _bech32m_ok(value):
                 yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "btc_wallet", 0.97)
-            elif _cue_near(text, m.start()) and any(c.isdigit() for c in value):
+            elif cues.near(m.start(), m.start(), 48, 0) and any(c.isdigit() for c in value):
                 yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "btc_wallet", 0.6)
     if "0x" not in text:
         return
     for m in ETH.finditer(text):
         body = m.group()[2:]
         if body.lower() == body or body.upper() == body:
-            confidence = 0.9 if _cue_near(text, m.start()) else 0.75
+            confidence = 0.9 if cues.near(m.start(), m.start(), 48, 0) else 0.75
         elif eip55_ok(m.group()):
             confidence = 0.97
         else:
-            confidence = 0.6 if _cue_near(text, m.start()) else 0.0
+            confidence = 0.6 if cues.near(m.start(), m.start(), 48, 0) else 0.0
         if confidence:
             yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "eth_wallet", confidence)
 

@@ -147,6 +147,7 @@ def test_detectors_scale_linearly_on_adversarial_input(name, scan, unit):
         list(scan(text))
         return time.perf_counter() - t0
     cost(100)
-    small = min(cost(1000) for _ in range(5))
-    large = min(cost(8000) for _ in range(5))
+    # Interleaved, best of seven: a load spike on a shared CI box hits both sizes alike.
+    runs = [(cost(1000), cost(8000)) for _ in range(7)]
+    small, large = min(r[0] for r in runs), min(r[1] for r in runs)
     assert large / max(small, 1e-6) < 40, name

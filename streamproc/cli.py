@@ -169,6 +169,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rate", type=float, default=1_000.0, help="offered load (turns/s) for the latency pass")
     p.add_argument("--smoke", action="store_true", help="a few seconds; checks the result is well formed")
+    p.add_argument("--target-rate", type=float, default=1_000.0, help="print the sizing (processes, partitions) for this many turns/s")
     p.add_argument("--engine", choices=["pipeline", "vllm"], default="pipeline", help="vllm: GPU extraction bench")
     p.add_argument("--model", help="model directory for --engine vllm")
 
@@ -338,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamproc.ops.logs import configure
 
     args = build_parser().parse_args(argv)
-    verbose = getattr(args, "verbose", False)
+    args.verbose = verbose = getattr(args, "verbose", False)  # SUPPRESS leaves it unset without -v
     command = COMMANDS[args.command]
     try:
         settings = load_settings(args) if command.needs_settings else Settings.model_construct()

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from streamproc.extractors.base import Extractor
 from streamproc.kafka.flow import TransactionalFlow
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
 from streamproc.ops.web import make_app, start_web
@@ -95,6 +96,7 @@ class Worker:
         return check
 
     async def run(self, stop: asyncio.Event) -> None:
+        await check_connection(self.settings.kafka)  # bad credentials or certificates: one line, now
         await ensure_topics(self.settings.kafka)
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]

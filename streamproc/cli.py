@@ -142,9 +142,30 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from streamproc.core.errors import StartupError
+
     args = build_parser().parse_args(argv)
     configure(args.verbose)
-    return dispatch(args)
+    try:
+        return dispatch(args)
+    except StartupError as err:  # misconfiguration: the message says what to fix, a traceback would not
+        print(f"streamproc: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"streamproc: invalid settings: {settings_errors(err)}", file=sys.stderr)
+        return 2
+
+
+def settings_errors(err: object) -> str:
+    """Where and what, without the input values (they may be secrets)."""
+    from pydantic import ValidationError
+
+    assert isinstance(err, ValidationError)
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors(include_input=False, include_url=False)
+    )
 
 
 if __name__ == "__main__":

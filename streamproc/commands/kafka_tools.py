@@ -13,6 +13,7 @@ from rich.progress import Progress
 from streamproc.codec import encode
 from streamproc.commands.lines import LineErrors, open_input, read_models
 from streamproc.kafka.clients import plain_producer, reader
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, RawTurn
@@ -24,7 +25,8 @@ async def produce(settings: Settings, path: Path | None, topic: str | None, kind
     """Validate each JSONL line as a RawTurn (or CloudResponse) and produce it keyed by user_id."""
     model = MODELS[kind]
     target = topic or (settings.kafka.raw_topic if kind == "raw" else settings.kafka.response_topic)
-    await ensure_topics(settings.kafka)
+    await check_connection(settings.kafka)
+    await ensure_topics(settings.kafka, [target])
     errors = LineErrors(str(path or "<stdin>"))
     producer = plain_producer(settings.kafka)
     await producer.start()
@@ -48,6 +50,7 @@ async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | N
     """Print committed records of `topic`, one JSON object per line; stop after `max_records` or
     when nothing new arrived for `idle_s` seconds. Without `group` it reads from the beginning;
     with one it continues where that group stopped (so a repeated demo shows only new records)."""
+    await check_connection(settings.kafka)
     consumer = reader(settings.kafka, topic, group_id=group)
     await consumer.start()
     seen = 0

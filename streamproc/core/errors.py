@@ -33,3 +33,9 @@ class ExtractionError(StreamprocError):
 
 class VaultError(StreamprocError):
     """The vault could not read or write; always retriable from the stream's point of view."""
+
+
+class StartupError(StreamprocError):
+    """Found at start and fatal: bad credentials, an untrusted certificate, an unreachable broker,
+    an unreadable secret file. The CLI and the worker print the message as one line (no
+    traceback) and exit non-zero; the message names the setting to fix, never a secret."""

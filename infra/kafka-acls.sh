@@ -108,18 +108,29 @@ if ((CREATE)); then
   done
 fi
 
-# worker: consume the two inputs, produce the three outputs, all inside its transactions
-allow "$WORKER" "$PATTERN" Read Describe -- --topic "$RAW" --topic "$RESPONSE"
-allow "$WORKER" "$PATTERN" Write Describe -- --topic "$MASKED" --topic "$RESTORED" --topic "$DEAD"
-allow "$WORKER" prefixed Read -- --group "$WORKER_GROUP"
-allow "$WORKER" prefixed Write Describe -- --transactional-id "$WORKER_TXN"
-allow "$WORKER" literal IdempotentWrite -- --cluster
-# edge gateway: devices' turns in, restored turns out
-allow "$EDGE" "$PATTERN" Write Describe -- --topic "$RAW"
-allow "$EDGE" "$PATTERN" Read Describe -- --topic "$RESTORED"
-allow "$EDGE" prefixed Read -- --group "$EDGE_GROUP"
-# cloud: masked turns only, responses back
-allow "$CLOUD" "$PATTERN" Read Describe -- --topic "$MASKED"
-allow "$CLOUD" "$PATTERN" Write Describe -- --topic "$RESPONSE"
-allow "$CLOUD" prefixed Read -- --group "$CLOUD_GROUP"
+# One function per principal; the three run side by side (each CLI call is a JVM start).
+worker_acls() {  # consume the two inputs, produce the three outputs, all inside its transactions
+  allow "$WORKER" "$PATTERN" Read Describe -- --topic "$RAW" --topic "$RESPONSE"
+  allow "$WORKER" "$PATTERN" Write Describe -- --topic "$MASKED" --topic "$RESTORED" --topic "$DEAD"
+  allow "$WORKER" prefixed Read -- --group "$WORKER_GROUP"
+  allow "$WORKER" prefixed Write Describe -- --transactional-id "$WORKER_TXN"
+  allow "$WORKER" literal IdempotentWrite -- --cluster
+}
+edge_acls() {  # the edge gateway: devices' turns in, restored turns out
+  allow "$EDGE" "$PATTERN" Write Describe -- --topic "$RAW"
+  allow "$EDGE" "$PATTERN" Read Describe -- --topic "$RESTORED"
+  allow "$EDGE" prefixed Read -- --group "$EDGE_GROUP"
+}
+cloud_acls() {  # the cloud: masked turns only, responses back
+  allow "$CLOUD" "$PATTERN" Read Describe -- --topic "$MASKED"
+  allow "$CLOUD" "$PATTERN" Write Describe -- --topic "$RESPONSE"
+  allow "$CLOUD" prefixed Read -- --group "$CLOUD_GROUP"
+}
+pids=()
+for f in worker_acls edge_acls cloud_acls; do
+  if ((DRY)); then "$f"; else "$f" & pids+=($!); fi
+done
+failed=0
+for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid" || failed=1; done
+((failed == 0)) || die "some ACLs could not be added (see above)"
 echo "kafka-acls.sh: done" >&2

@@ -78,17 +78,18 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """`streamproc worker` in a subprocess; logs go to a file the test can scan."""
 
-    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = ()) -> None:
+    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = (), env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
         self.extra_args = list(extra_args)
+        self.env = env  # default: settings_env(settings)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamproc.cli", "worker", *self.extra_args],
-            env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=self.env or settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         return self
 

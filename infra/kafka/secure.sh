@@ -33,7 +33,7 @@ secure_material() {
       -keyout ca.key -out ca.pem -addext "basicConstraints=critical,CA:TRUE" \
       -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > broker.ext
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "${BROKER_SAN:-DNS:localhost,IP:127.0.0.1}" > broker.ext
     openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 \
       -extfile broker.ext -out broker.pem 2>/dev/null
     openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \

@@ -223,7 +223,7 @@ cmd_start() {
   if pid=$(broker_pid); then
     if port_open "$PORT" && metadata_ok; then
       log "already running and healthy (pid $pid) on $BOOTSTRAP"
-      if ((SECURE)); then secure_apply_acls; echo "$STATE/clients.json"; else echo "$BOOTSTRAP"; fi
+      if ((SECURE)); then secure_client_files; secure_apply_acls; echo "$STATE/clients.json"; else echo "$BOOTSTRAP"; fi
       return 0
     fi
     log "broker pid $pid is up but not answering yet; waiting for it"

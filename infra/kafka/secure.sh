@@ -122,6 +122,10 @@ EOF
   "ssl_cafile": "$STATE/tls/ca.pem",
   "admin_properties": "$STATE/admin.properties",
   "users": {$users},
+  "test_prefixes": {"raw_topic": "${TEST_PREFIX}raw-", "masked_topic": "${TEST_PREFIX}masked-",
+                    "response_topic": "${TEST_PREFIX}response-", "restored_topic": "${TEST_PREFIX}restored-",
+                    "dead_letter_topic": "${TEST_PREFIX}dead-", "group_id": "${TEST_PREFIX}worker-",
+                    "transactional_id_prefix": "${TEST_PREFIX}txn-"},
   "client_certificate": {"certfile": "$STATE/tls/worker-client.pem", "keyfile": "$STATE/tls/worker-client.key",
                          "key_password_file": "$STATE/secrets/worker-client-key.password"}
 }
@@ -129,14 +133,23 @@ EOF
 }
 
 # The default topics (created by admin, with their retention) and the ACLs for the default
-# names, once per state dir and again whenever infra/kafka-acls.sh changes.
+# names; then the same roles on names starting with `it-`, so that integration tests get fresh
+# topics per test without a dozen JVM starts each (clients.json: test_prefixes). Once per state
+# dir, and again whenever infra/kafka-acls.sh changes.
+TEST_PREFIX=it-
 secure_apply_acls() {
-  local sum; sum=$(sha256sum "$HERE/kafka-acls.sh" | cut -d' ' -f1)
+  local sum; sum=$(cat "$HERE/kafka-acls.sh" "$HERE/kafka/secure.sh" | sha256sum | cut -d' ' -f1)
   [[ $(cat "$STATE/acls.applied" 2>/dev/null) == "$sum" ]] && return 0
   log "creating the default topics and applying ACLs (infra/kafka-acls.sh)"
-  KAFKA_ACLS="$HERE/kafka.sh --secure tool org.apache.kafka.tools.AclCommand" \
-  KAFKA_TOPICS="$HERE/kafka.sh --secure tool org.apache.kafka.tools.TopicCommand" \
-    "$HERE/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$STATE/admin.properties" \
-      --create-topics >&2 || die "infra/kafka-acls.sh failed"
+  local p=$TEST_PREFIX
+  local conn=(--bootstrap-server "$BOOTSTRAP" --command-config "$STATE/admin.properties")
+  export KAFKA_ACLS="$HERE/kafka.sh --secure tool org.apache.kafka.tools.AclCommand"
+  export KAFKA_TOPICS="$HERE/kafka.sh --secure tool org.apache.kafka.tools.TopicCommand"
+  "$HERE/kafka-acls.sh" "${conn[@]}" --create-topics >&2 || die "infra/kafka-acls.sh failed"
+  "$HERE/kafka-acls.sh" "${conn[@]}" --topic-pattern prefixed \
+    --raw-topic "${p}raw-" --masked-topic "${p}masked-" --response-topic "${p}response-" \
+    --restored-topic "${p}restored-" --dead-letter-topic "${p}dead-" \
+    --worker-group "${p}worker-" --worker-txn "${p}txn-" --edge-group "${p}edge-" --cloud-group "${p}cloud-" >&2 \
+    || die "infra/kafka-acls.sh (test prefixes) failed"
   echo "$sum" > "$STATE/acls.applied"
 }

@@ -1,13 +1,13 @@
-"""The secured broker as the tests see it: its clients.json, one KafkaSettings per principal, and
-the ACL script applied once per session to tag-prefixed topic names, so every test still gets
-fresh topics (a per-test `--topic-pattern prefixed` grant would cost a dozen JVM starts each)."""
+"""The secured broker as the tests see it: its clients.json and one KafkaSettings per principal.
+infra/kafka.sh start --secure grants the three roles (infra/kafka-acls.sh, prefixed patterns) on
+names under `test_prefixes` too, so every test gets fresh topics without re-running the ACL
+script (a dozen JVM starts)."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ PRINCIPALS = ("admin", "worker", "edge", "cloud")
 class SecuredCluster:
     config: dict[str, Any]
     config_path: Path
-    tag: str  # prefix of every topic, group and transactional id this session uses
+    tag: str  # this session's part of every topic, group and transactional id
 
     def principal(self, name: str, **overrides: Any) -> KafkaSettings:
         """How `name` connects (SCRAM over TLS, trusting the local CA), with topic names overridden."""
@@ -41,18 +41,9 @@ class SecuredCluster:
         )
 
     def topics(self) -> dict[str, Any]:
-        """Fresh names for one test, inside the prefixes the session's ACLs cover."""
-        t = secrets.token_hex(3)
-        return {
-            "raw_topic": f"{self.tag}-raw-{t}",
-            "masked_topic": f"{self.tag}-masked-{t}",
-            "response_topic": f"{self.tag}-response-{t}",
-            "restored_topic": f"{self.tag}-restored-{t}",
-            "dead_letter_topic": f"{self.tag}-dead-{t}",
-            "group_id": f"{self.tag}-worker-{t}",
-            "transactional_id_prefix": f"{self.tag}-txn-{t}",
-            "partitions": 2,
-        }
+        """Fresh names for one test, inside the prefixes the broker's test ACLs cover."""
+        t = f"{self.tag}{secrets.token_hex(3)}"
+        return {**{key: prefix + t for key, prefix in self.config["test_prefixes"].items()}, "partitions": 2}
 
     def tool_env(self) -> dict[str, str]:
         """Environment for infra/kafka.sh --secure tools: the state dir and port of this broker."""
@@ -63,24 +54,4 @@ class SecuredCluster:
 
 
 def load_cluster(config_path: Path) -> SecuredCluster:
-    return SecuredCluster(json.loads(config_path.read_text()), config_path, f"sp{secrets.token_hex(3)}")
-
-
-def apply_session_acls(cluster: SecuredCluster) -> None:
-    """infra/kafka-acls.sh with the session's prefixes, as the admin super user."""
-    tag, tool = cluster.tag, f"{ROOT}/infra/kafka.sh --secure tool"
-    env = {
-        **cluster.tool_env(),
-        "KAFKA_ACLS": f"{tool} org.apache.kafka.tools.AclCommand",
-        "KAFKA_TOPICS": f"{tool} org.apache.kafka.tools.TopicCommand",
-    }
-    args = [
-        "--bootstrap-server", cluster.config["bootstrap_servers"], "--command-config", cluster.config["admin_properties"],
-        "--topic-pattern", "prefixed",
-        "--raw-topic", f"{tag}-raw-", "--masked-topic", f"{tag}-masked-", "--response-topic", f"{tag}-response-",
-        "--restored-topic", f"{tag}-restored-", "--dead-letter-topic", f"{tag}-dead-",
-        "--worker-group", f"{tag}-worker-", "--worker-txn", f"{tag}-txn-",
-        "--edge-group", f"{tag}-edge-", "--cloud-group", f"{tag}-cloud-",
-    ]
-    done = subprocess.run([str(ROOT / "infra/kafka-acls.sh"), *args], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    return SecuredCluster(json.loads(config_path.read_text()), config_path, f"s{secrets.token_hex(3)}-")

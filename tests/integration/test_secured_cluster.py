@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,17 +31,15 @@ from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import KafkaSettings, Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
 
-from .secured import SecuredCluster, apply_session_acls, load_cluster
+from .secured import SecuredCluster, load_cluster
 from .streams import ROOT, WorkerProcess, free_port, produce, read_until, settings_env, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def cluster(secured_kafka_config: Path) -> Iterator[SecuredCluster]:
-    secured = load_cluster(secured_kafka_config)
-    apply_session_acls(secured)
-    yield secured
+def cluster(secured_kafka_config: Path) -> SecuredCluster:
+    return load_cluster(secured_kafka_config)
 
 
 async def fresh_topics(cluster: SecuredCluster) -> dict[str, KafkaSettings]:

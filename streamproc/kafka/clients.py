@@ -37,7 +37,9 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
     host name; presents a client certificate when one is set (mTLS)."""
     password = kafka.ssl_key_password.get_secret_value() if kafka.ssl_key_password else None
     try:
-        context = create_ssl_context(cafile=kafka.ssl_cafile, certfile=kafka.ssl_certfile, keyfile=kafka.ssl_keyfile, password=password)
+        context: ssl.SSLContext = create_ssl_context(
+            cafile=kafka.ssl_cafile, certfile=kafka.ssl_certfile, keyfile=kafka.ssl_keyfile, password=password
+        )
     except (OSError, ssl.SSLError) as err:
         raise StartupError(f"Kafka TLS: cannot load the CA, certificate or key files ({_reason(err)}); check kafka.ssl_*") from None
     context.check_hostname = kafka.ssl_check_hostname

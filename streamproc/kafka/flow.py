@@ -31,20 +31,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from streamproc.core.errors import ExtractionError, VaultError
 from streamproc.kafka.clients import flow_consumer, transactional_producer
+from streamproc.kafka.retry import is_retriable
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
 from streamproc.pipeline.types import Output, Record, Stage
 from streamproc.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def is_retriable(err: BaseException) -> bool:
-    if isinstance(err, ExtractionError):
-        return err.retriable
-    return isinstance(err, (KafkaError, VaultError, OSError, asyncio.TimeoutError))
 
 
 @dataclass

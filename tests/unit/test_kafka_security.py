@@ -135,3 +135,13 @@ def test_bootstrap_addresses_parse_hosts_ports_and_ipv6() -> None:
     assert bootstrap_addresses("a:1, [::1]:2,b") == [("a", 1), ("::1", 2), ("b", 9092)]
     with pytest.raises(StartupError):
         bootstrap_addresses(" , ")
+
+
+def test_access_denied_by_the_broker_stops_the_flow_instead_of_retrying() -> None:
+    from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError, TransactionalIdAuthorizationFailed
+
+    from streamproc.kafka.retry import is_retriable
+
+    assert not is_retriable(TopicAuthorizationFailedError())
+    assert not is_retriable(TransactionalIdAuthorizationFailed())
+    assert is_retriable(KafkaConnectionError())

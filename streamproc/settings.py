@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
@@ -24,10 +24,12 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 
 from streamproc.core.errors import StartupError
 
+# The one list of extractor names: the CLI, eval and the composition root (app.EXTRACTORS) read it.
 ExtractorName = Literal["rules", "vllm-http", "vllm-inprocess", "hybrid"]
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
 HOUR_MS = 3_600_000
+EXTRACTOR_NAMES: tuple[str, ...] = get_args(ExtractorName)
 
 
 class _Section(BaseModel):
@@ -125,6 +127,17 @@ class ExtractionSettings(_Section):
     max_concurrency: int = Field(default=64, ge=1)
     retry_max_s: float = Field(default=30.0, gt=0, description="Longest back-off between retries.")
 
+    @model_validator(mode="after")
+    def _model_location_given(self) -> ExtractionSettings:
+        # Checked here, once, so every entry point fails the same clear way at start.
+        if self.extractor == "vllm-http" and not self.vllm_url:
+            raise ValueError("extractor vllm-http needs vllm_url (--vllm-url or STREAMPROC_EXTRACTION__VLLM_URL)")
+        if self.extractor == "vllm-inprocess" and not self.model:
+            raise ValueError("extractor vllm-inprocess needs model (--model or STREAMPROC_EXTRACTION__MODEL)")
+        if self.extractor == "hybrid" and not (self.vllm_url or self.model):
+            raise ValueError("extractor hybrid needs vllm_url or model")
+        return self
+
 
 class BatchSettings(_Section):
     max_turns: int = Field(default=64, ge=1)
@@ -148,7 +161,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     kafka: KafkaSettings = KafkaSettings()
     vault: VaultSettings = VaultSettings()
     extraction: ExtractionSettings = ExtractionSettings()

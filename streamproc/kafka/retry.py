@@ -15,7 +15,7 @@ from aiokafka.errors import (
     TransactionalIdAuthorizationFailed,
 )
 
-from streamproc.core.errors import ExtractionError, VaultError
+from streamproc.core.errors import StreamprocError
 
 # Denied by the broker's ACLs or credentials: retrying cannot help, and a worker that restarts
 # forever looks alive. Stop and say so (fail closed).
@@ -30,8 +30,10 @@ NOT_ALLOWED = (
 
 
 def is_retriable(err: BaseException) -> bool:
-    if isinstance(err, ExtractionError):
+    """Our errors say for themselves whether trying again can help (StreamprocError.retriable);
+    Kafka errors are outages unless the broker refused us."""
+    if isinstance(err, StreamprocError):
         return err.retriable
     if isinstance(err, NOT_ALLOWED):
         return False
-    return isinstance(err, (KafkaError, VaultError, OSError, asyncio.TimeoutError))
+    return isinstance(err, (KafkaError, OSError, asyncio.TimeoutError))

@@ -33,6 +33,8 @@ settings come from STREAMPROC_* environment variables (see the README), most use
   STREAMPROC_VAULT__URL            vault database (default: SQLite under the state directory)
   STREAMPROC_VAULT__MASTER_KEY     base64 of 32 bytes (default: a key file under the state directory)
   STREAMPROC_KAFKA__BOOTSTRAP_SERVERS   broker address (default 127.0.0.1:9092)
+  STREAMPROC_KAFKA__SECURITY_PROTOCOL   PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (with __SASL_*, __SSL_*)
+  any secret, e.g. STREAMPROC_KAFKA__SASL_PASSWORD_FILE=/run/secrets/kafka: read from a file
   STREAMPROC_EXTRACTION__EXTRACTOR      rules | vllm-http | vllm-inprocess | hybrid
 """
 

@@ -22,11 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
 
 from streamproc.bench.workload import Workload
 from streamproc.codec import encode
 from streamproc.core.errors import StartupError
 from streamproc.kafka.clients import admin, consumer, plain_producer
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import KafkaSettings, Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
@@ -240,3 +242,12 @@ def test_clients_json_names_every_principal_and_an_existing_ca(cluster: SecuredC
     assert set(config["users"]) == {"admin", "worker", "edge", "cloud"}
     assert Path(config["ssl_cafile"]).is_file()
     assert all(Path(u["password_file"]).stat().st_mode & 0o077 == 0 for u in config["users"].values())
+
+
+async def test_mutual_tls_presents_the_client_certificate_with_its_encrypted_key(cluster: SecuredCluster, tmp_path: Path) -> None:
+    cert = cluster.config["client_certificate"]
+    password = SecretStr(Path(cert["key_password_file"]).read_text().strip())
+    mtls = cluster.principal("worker", ssl_certfile=Path(cert["certfile"]), ssl_keyfile=Path(cert["keyfile"]), ssl_key_password=password)
+    await check_connection(mtls)
+    with pytest.raises(StartupError, match="cannot load the CA, certificate or key files"):
+        await check_connection(mtls.model_copy(update={"ssl_key_password": SecretStr("wrong")}))

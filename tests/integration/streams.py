@@ -63,7 +63,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     def text(value: Any) -> str:
         if isinstance(value, SecretStr):
             return value.get_secret_value()
-        return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        return json.dumps(value) if isinstance(value, (dict, list, tuple)) else str(value)
 
     for key, value in settings.model_dump().items():
         if isinstance(value, dict):

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from streamproc.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-PRINCIPALS = ("admin", "worker", "edge", "cloud")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 #
 #   worker  reads  raw-dialogue, cloud-response     (consumer groups: --worker-group prefix)
 #           writes masked-dialogue, restored-dialogue, dead-letter
+#           reads and writes streamproc-vaults (its group's vault identity, compacted)
 #           transactions under --worker-txn prefix; IdempotentWrite on the cluster
 #           topics: Describe only (they are pre-created by an admin: --create-topics)
 #   edge    writes raw-dialogue; reads restored-dialogue (groups: --edge-group prefix)
@@ -18,12 +19,13 @@
 # Options (defaults in brackets):
 #   --raw-topic [raw-dialogue]  --masked-topic [masked-dialogue]  --response-topic [cloud-response]
 #   --restored-topic [restored-dialogue]  --dead-letter-topic [dead-letter]
+#   --identity-topic [streamproc-vaults]   (kafka.identity_topic)
 #   --topic-pattern literal|prefixed [literal]   prefixed: the names above are prefixes
 #   --worker-principal [User:worker]  --edge-principal [User:edge]  --cloud-principal [User:cloud]
 #   --worker-group [streamproc]   prefix of the worker's consumer groups (its kafka.group_id)
 #   --worker-txn [streamproc]     prefix of its transactional ids (kafka.transactional_id_prefix)
 #   --edge-group [edge]  --cloud-group [cloud]   prefixes of the gateways' consumer groups
-#   --create-topics               also create the five topics (if missing) as the admin, with:
+#   --create-topics               also create the six topics (if missing) as the admin, with:
 #   --partitions [4]  --replication-factor [1]
 #   --raw-retention-ms [21600000]  --restored-retention-ms [86400000]   (match kafka.*_retention_ms)
 #   --dry-run                     print the commands instead of running them
@@ -33,6 +35,7 @@ set -euo pipefail
 
 BOOTSTRAP="" COMMAND_CONFIG="" PATTERN=literal CREATE=0 DRY=0
 RAW=raw-dialogue MASKED=masked-dialogue RESPONSE=cloud-response RESTORED=restored-dialogue DEAD=dead-letter
+IDENTITY=streamproc-vaults
 WORKER=User:worker EDGE=User:edge CLOUD=User:cloud
 WORKER_GROUP=streamproc WORKER_TXN=streamproc EDGE_GROUP=edge CLOUD_GROUP=cloud
 PARTITIONS=4 RF=1 RAW_RETENTION=21600000 RESTORED_RETENTION=86400000
@@ -54,6 +57,7 @@ while (($#)); do
     --response-topic) RESPONSE=$2 ;;
     --restored-topic) RESTORED=$2 ;;
     --dead-letter-topic) DEAD=$2 ;;
+    --identity-topic) IDENTITY=$2 ;;
     --topic-pattern) PATTERN=$2 ;;
     --worker-principal) WORKER=$2 ;;
     --edge-principal) EDGE=$2 ;;
@@ -106,12 +110,17 @@ if ((CREATE)); then
     run "${TOPICS[@]}" "${CONN[@]}" --create --if-not-exists --topic "$topic" \
       --partitions "$PARTITIONS" --replication-factor "$RF" ${extra[@]+"${extra[@]}"}
   done
+  # One partition, compacted: the latest binding of each consumer group to its vault.
+  echo "kafka-acls.sh: create topic $IDENTITY (compacted)" >&2
+  run "${TOPICS[@]}" "${CONN[@]}" --create --if-not-exists --topic "$IDENTITY" \
+    --partitions 1 --replication-factor "$RF" --config cleanup.policy=compact
 fi
 
 # One function per principal; the three run side by side (each CLI call is a JVM start).
 worker_acls() {  # consume the two inputs, produce the three outputs, all inside its transactions
   allow "$WORKER" "$PATTERN" Read Describe -- --topic "$RAW" --topic "$RESPONSE"
   allow "$WORKER" "$PATTERN" Write Describe -- --topic "$MASKED" --topic "$RESTORED" --topic "$DEAD"
+  allow "$WORKER" "$PATTERN" Read Write Describe -- --topic "$IDENTITY"
   allow "$WORKER" prefixed Read -- --group "$WORKER_GROUP"
   allow "$WORKER" prefixed Write Describe -- --transactional-id "$WORKER_TXN"
   allow "$WORKER" literal IdempotentWrite -- --cluster

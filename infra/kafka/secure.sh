@@ -124,7 +124,8 @@ EOF
   "users": {$users},
   "test_prefixes": {"raw_topic": "${TEST_PREFIX}raw-", "masked_topic": "${TEST_PREFIX}masked-",
                     "response_topic": "${TEST_PREFIX}response-", "restored_topic": "${TEST_PREFIX}restored-",
-                    "dead_letter_topic": "${TEST_PREFIX}dead-", "group_id": "${TEST_PREFIX}worker-",
+                    "dead_letter_topic": "${TEST_PREFIX}dead-", "identity_topic": "${TEST_PREFIX}identity-",
+                    "group_id": "${TEST_PREFIX}worker-",
                     "transactional_id_prefix": "${TEST_PREFIX}txn-"},
   "client_certificate": {"certfile": "$STATE/tls/worker-client.pem", "keyfile": "$STATE/tls/worker-client.key",
                          "key_password_file": "$STATE/secrets/worker-client-key.password"}
@@ -148,7 +149,7 @@ secure_apply_acls() {
   "$HERE/kafka-acls.sh" "${conn[@]}" --create-topics >&2 || die "infra/kafka-acls.sh failed"
   "$HERE/kafka-acls.sh" "${conn[@]}" --topic-pattern prefixed \
     --raw-topic "${p}raw-" --masked-topic "${p}masked-" --response-topic "${p}response-" \
-    --restored-topic "${p}restored-" --dead-letter-topic "${p}dead-" \
+    --restored-topic "${p}restored-" --dead-letter-topic "${p}dead-" --identity-topic "${p}identity-" \
     --worker-group "${p}worker-" --worker-txn "${p}txn-" --edge-group "${p}edge-" --cloud-group "${p}cloud-" >&2 \
     || die "infra/kafka-acls.sh (test prefixes) failed"
   echo "$sum" > "$STATE/acls.applied"

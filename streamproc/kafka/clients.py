@@ -97,9 +97,13 @@ def transactional_id(kafka: KafkaSettings, topic: str, partition: int) -> str:
 
 
 def transactional_producer(kafka: KafkaSettings, topic: str, partition: int) -> AIOKafkaProducer:
+    return transactional_producer_for(kafka, transactional_id(kafka, topic, partition))
+
+
+def transactional_producer_for(kafka: KafkaSettings, txn_id: str) -> AIOKafkaProducer:
     return producer(
         kafka,
-        transactional_id=transactional_id(kafka, topic, partition),
+        transactional_id=txn_id,
         enable_idempotence=True,
         acks="all",
         linger_ms=5,

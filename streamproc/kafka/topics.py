@@ -38,7 +38,14 @@ def topic_configs(kafka: KafkaSettings) -> dict[str, dict[str, str]]:
         kafka.restored_topic: kafka.restored_retention_ms,
         kafka.dead_letter_topic: kafka.dead_letter_retention_ms,
     }
-    return {topic: {"retention.ms": str(ms)} for topic, ms in retention.items() if ms is not None}
+    configs = {topic: {"retention.ms": str(ms)} for topic, ms in retention.items() if ms is not None}
+    configs[kafka.identity_topic] = {"cleanup.policy": "compact"}  # the latest binding per group
+    return configs
+
+
+def partitions(kafka: KafkaSettings, topic: str) -> int:
+    """The identity topic is read end to end on one partition (streamproc.kafka.fencing)."""
+    return 1 if topic == kafka.identity_topic else kafka.partitions
 
 
 async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -> list[str]:
@@ -54,7 +61,7 @@ async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -
         if missing:
             response = await client.create_topics(
                 [
-                    NewTopic(t, num_partitions=kafka.partitions, replication_factor=kafka.replication_factor, topic_configs=configs.get(t))
+                    NewTopic(t, num_partitions=partitions(kafka, t), replication_factor=kafka.replication_factor, topic_configs=configs.get(t))
                     for t in missing
                 ]
             )

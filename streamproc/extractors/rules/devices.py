@@ -36,7 +36,7 @@ _INTRANET = re.compile(
 )
 _HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
 _TICKET_GATE = re.compile(r"[A-Z]{2}-")
-_TICKET = re.compile(L + r"(?P<v>[A-Z]{3,8}(?:-[A-Z0-9]{1,10}){1,3})" + R)
+_TICKET = re.compile(L + r"(?P<v>[A-Z]{3,8}(?:-[A-Z0-9]{1,10}){1,3})" + R + r"|#(?P<v2>[A-Z]{2}(?:-[A-Z0-9]{1,10}){1,3})" + R)
 _PROJECT_CUE = re.compile(
     r"(?i:\b(?:project|ticket|task|JIRA|epic|RFC|work\sorder|requisition)\s(?:(?:number|no\.?|ID|code|#)\s?)?[:#]?\s?)"
     r"(?P<v>[A-Z][A-Za-z]{2,15}|[A-Z0-9]{1,6}-?\d{2,8})" + R
@@ -105,13 +105,14 @@ def _ticket_kind(text: str, start: int) -> tuple[str, PL]:
 
 def project_codes(text: str) -> Iterator[Hit | None]:
     for m in _TICKET.finditer(text) if _TICKET_GATE.search(text) else ():
-        value = m.group("v")
+        group = "v" if m.group("v") else "v2"
+        value = m.group(group)
         if not any(c.isdigit() for c in value) or _NOT_TICKET.match(value):
             continue
         if _vehicle_cue().search(text, max(0, m.start() - 30), m.start()):
             continue  # "the Mazda (KTW-4471)": a licence plate, which the plate detector files
         typ, level = _ticket_kind(text, m.start())
-        yield hit(text, m.start("v"), m.end("v"), typ, level, "ticket", 0.55)
+        yield hit(text, m.start(group), m.end(group), typ, level, "ticket", 0.55)
     low = text.casefold()
     for m in _PROJECT_CUE.finditer(text) if any(w in low for w in _PROJECT_GATE) else ():
         group = "v" if m.group("v") else "v2"

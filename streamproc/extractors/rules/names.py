@@ -42,6 +42,11 @@ _SELF_EN = re.compile(
     + r"|(?m:^\s*(?:(?:Hi|Hello|Hey)(?:\sthere)?,?\s)?(?P<name2>" + _TOKEN + r"\s" + _TOKEN + r")(?:\shere|\sspeaking)\b)"
 )
 _STRONG_SELF = re.compile(r"(?i)name|call me|sign")
+_WITH_EN = re.compile(
+    r"(?i:\b(?:with|replying\sto|reply\sto|told|asked|called|texted|emailed|met|visited|tell|ask|call|text|email|meet|visit)\s)"
+    r"(?P<name>" + _TOKEN + r"\s" + _TOKEN + r")" + R
+    + r"|" + L + r"(?P<name2>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)\sand\s(?:I|me)\b|\bme\sand\s(?P<name3>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)" + R
+)
 _ACTOR_EN = re.compile(
     L + r"(?P<name>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)\s(?:from\s(?:accounting|finance|HR|IT|legal|sales|marketing|"
     r"the\s\w{2,15}\steam|work|school|church|the\soffice)|(?:told|asked|texted|emailed|called|messaged|invited|helped|sent)\sme)\b"
@@ -73,6 +78,11 @@ def names_en(text: str, real_name: str | None) -> Iterator[Hit | None]:
         if strong and name.split()[0] in ("A", "An", "The", "Not", "Just"):
             continue
         yield hit(text, m.start(group), m.end(group), "Real Name", PL.PL2, "self_intro", 0.75 if strong else 0.6)
+    for m in _WITH_EN.finditer(text):
+        group = next(g for g in ("name", "name2", "name3") if m.group(g))
+        name = m.group(group)
+        if _name_ok(name) and not (real_name and name in real_name):
+            yield hit(text, m.start(group), m.end(group), "Third-Party Identifiable Info", PL.PL2, "actor", 0.55)
     for m in _ACTOR_EN.finditer(text) if any(w in low for w in _ACTOR_GATE) else ():
         name = m.group("name")
         if _name_ok(name) and not (real_name and name in real_name):

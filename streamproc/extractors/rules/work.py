@@ -51,7 +51,7 @@ def _legal_forms() -> str:
 def _en() -> dict[str, re.Pattern[str]]:
     heads = word_alternation(lexicons.load("job_heads"))
     org = r"(?P<org>(?:the\s)?" + _CAPS + r"(?:,?\s" + _legal_forms() + r")?)"
-    job = (r"(?P<job>(?:[A-Za-z][a-z\-]{1,20}\s){0,3}?(?:" + heads + r"|(?i:head|chief|director|vice president|VP) of [a-z]{3,20}"
+    job = (r"(?P<job>(?:[A-Za-z][a-z\-]{1,20}\s){0,3}?(?:(?i:" + heads + r")|(?i:head|chief|director|vice president|VP) of [a-z]{3,20}"
            r")(?:\s(?:of|for|in)\s[a-z]{3,20}(?:\s[a-z]{3,20})?(?=[\s,.;!?]|$))?)")
     return {
         "employer": re.compile(

@@ -20,6 +20,7 @@ from importlib import resources
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .cues import at_cues
 from .text import Hit, L, R, hit
 
 _TOKEN = r"[A-Z][a-zà-ÿ]{1,20}(?:[-'’][A-Z][a-zà-ÿ]{1,20})?"
@@ -36,17 +37,23 @@ def first_names() -> frozenset[str]:
     return frozenset(out)
 
 
+_SELF_CUES = ("my ", "name's", "call me", "sign", "this is", "i'm ", "i am ", "it's ")
 _SELF_EN = re.compile(
     r"(?i:\bmy\s(?:full\s|real\s|legal\s)?name(?:'s|\sis)|\bname's|\bcall\sme|\bsign(?:ed)?\s(?:it|this|the\s\w{2,10}|off)?\s?(?:as|with)"
     r"|\bthis\sis|\bI'm|\bI\sam|\bit's)\s(?P<name>" + _FULL + r")" + R
-    + r"|(?m:^\s*(?:(?:Hi|Hello|Hey)(?:\sthere)?,?\s)?(?P<name2>" + _TOKEN + r"\s" + _TOKEN + r")(?:\shere|\sspeaking)\b)"
+    + r"|(?P<name2>(?!))"
 )
+_HERE_SPEAKING = re.compile(r"(?m:^\s*(?:(?:Hi|Hello|Hey)(?:\sthere)?,?\s)?(?P<name2>" + _TOKEN + r"\s" + _TOKEN
+                            + r")(?:\shere|\sspeaking)\b)|(?P<name>(?!))")
 _STRONG_SELF = re.compile(r"(?i)name|call me|sign")
+_WITH_CUES = ("with ", "replying to", "reply to", "told ", "asked ", "called ", "texted ", "emailed ", "met ", "visited ",
+              "tell ", "ask ", "call ", "text ", "email ", "meet ", "visit ")
 _WITH_EN = re.compile(
     r"(?i:\b(?:with|replying\sto|reply\sto|told|asked|called|texted|emailed|met|visited|tell|ask|call|text|email|meet|visit)\s)"
-    r"(?P<name>" + _TOKEN + r"\s" + _TOKEN + r")" + R
-    + r"|" + L + r"(?P<name2>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)\sand\s(?:I|me)\b|\bme\sand\s(?P<name3>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)" + R
+    r"(?P<name>" + _TOKEN + r"\s" + _TOKEN + r")" + R + r"|(?P<name2>(?!))|(?P<name3>(?!))"
 )
+_AND_I = re.compile(L + r"(?P<name2>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)\sand\s(?:I|me)\b|\bme\sand\s(?P<name3>" + _TOKEN
+                    + r"(?:\s" + _TOKEN + r")?)" + R + r"|(?P<name>(?!))")
 _ACTOR_EN = re.compile(
     L + r"(?P<name>" + _TOKEN + r"(?:\s" + _TOKEN + r")?)\s(?:from\s(?:accounting|finance|HR|IT|legal|sales|marketing|"
     r"the\s\w{2,15}\steam|work|school|church|the\soffice)|(?:told|asked|texted|emailed|called|messaged|invited|helped|sent)\sme)\b"
@@ -68,8 +75,9 @@ _ACTOR_GATE = (" me", " from ")
 def names_en(text: str, real_name: str | None) -> Iterator[Hit | None]:
     if not re.search(r"[A-Z][a-z]", text):
         return
-    low = text.casefold()
-    for m in _SELF_EN.finditer(text) if any(w in low for w in _SELF_GATE) else ():
+    low = text.lower()
+    speaking = _HERE_SPEAKING.finditer(text) if (" here" in low or " speaking" in low) else iter(())
+    for m in (*at_cues(_SELF_EN, text, _SELF_CUES, low), *speaking):
         group = "name" if m.group("name") else "name2"
         name = m.group(group)
         strong = group == "name" and _STRONG_SELF.search(m.group(0)[:12]) is not None
@@ -78,7 +86,8 @@ def names_en(text: str, real_name: str | None) -> Iterator[Hit | None]:
         if strong and name.split()[0] in ("A", "An", "The", "Not", "Just"):
             continue
         yield hit(text, m.start(group), m.end(group), "Real Name", PL.PL2, "self_intro", 0.75 if strong else 0.6)
-    for m in _WITH_EN.finditer(text):
+    and_i = _AND_I.finditer(text) if (" and i" in low or " and me" in low or "me and " in low) else iter(())
+    for m in (*at_cues(_WITH_EN, text, _WITH_CUES, low), *and_i):
         group = next(g for g in ("name", "name2", "name3") if m.group(g))
         name = m.group(group)
         if _name_ok(name) and not (real_name and name in real_name):

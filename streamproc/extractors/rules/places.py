@@ -21,6 +21,7 @@ from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from functools import cache
 
+from .cues import at_cues
 from .text import Hit, R, hit
 
 _CAP = r"[A-Z][A-Za-z'’&\-]{1,24}"
@@ -67,6 +68,10 @@ _FACILITY = re.compile(
 )
 _TRIP_GATE = ("flight", "fly", "flew", "trip", "travel", "deploy", "leave for", "leaving for", "heading", "headed",
               "driv", "moving", "relocat", "visit", "conference", "summit")
+_TRIP_CUES = ("round-trip", "return", "connecting", "flight", "fly", "flew", "trip", "travel", "deploy", "leav",
+              "head", "driv", "moving", "relocat", "visit", "conference", "summit")
+_HERE_CUES = ("i'm ", "i am ", "we're ", "we are ", "currently ", "now ", "my current", "my location", "meet me")
+_FACILITY_CUES = ("at ", "to ", "from ", "in ", "near ")
 _FACILITY_GATE = (" Station", " Base", " Camp", " Outpost", " Observatory", " Airport", " Terminal", " Campus",
                   " Barracks", " Hospital", " Prison")
 
@@ -92,15 +97,15 @@ def _place_ok(name: str | None) -> bool:
 def trips(text: str) -> Iterator[Hit | None]:
     if not re.search(r"[A-Z]", text):
         return
-    low = text.casefold()
+    low = text.lower()
     if any(w in low for w in _TRIP_GATE):
-        for m in _TRIP.finditer(text):
+        for m in at_cues(_TRIP, text, _TRIP_CUES, low):
             a, b = m.group("a"), m.group("b")
             if not (_place_ok(a) or _place_ok(b)):
                 continue
             yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "trip", 0.6)
     if any(w in text for w in _FACILITY_GATE):
-        for m in _FACILITY.finditer(text):
+        for m in at_cues(_FACILITY, text, _FACILITY_CUES, low):
             if m.group("v").split()[0] in ("The", "My", "Our", "Your", "This", "That"):
                 continue
             yield hit(text, m.start("v"), m.end("v"), "Precise Location", PL.PL3, "facility", 0.55)
@@ -110,9 +115,9 @@ def places(text: str) -> Iterator[Hit | None]:
     if _COORD_GATE.search(text):
         for m in _COORD.finditer(text):
             yield hit(text, m.start(), m.end(), "Precise Location", PL.PL3, "coordinates", 0.8)
-    low = text.casefold()
+    low = text.lower()
     if re.search(r"[A-Z]", text):
-        for m in _HERE_EN.finditer(text) if any(w in low for w in _HERE_GATE) else ():
+        for m in at_cues(_HERE_EN, text, _HERE_CUES, low):
             if m.group("v").split()[0] in ("The", "My", "Our", "I", "Home", "Work"):
                 continue
             yield hit(text, m.start("v"), m.end("v"), "Precise Location", PL.PL3, "here", 0.55)

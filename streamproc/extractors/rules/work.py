@@ -23,6 +23,7 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .cues import at_cues
 from .text import Hit, L, R, hit, word_alternation
 
 _CAP = r"[A-Z][A-Za-z0-9'’&\-]{0,24}"
@@ -82,6 +83,9 @@ def _school_like(value: str) -> bool:
     return re.search(_SCHOOL_HEAD, value) is not None
 
 
+_JOB_CUES = ("work", "i'm ", "i am ", "i was ", "i've been", "been ", "became ", "become ", "promoted to", "hired as",
+             "role as", "position as", "job as", "career as", "as ", "title is")
+_EMPLOYER_CUES = ("work", "intern", "volunteer", "employed", "joined", "my ", "hired", "job ", "position ", "role ")
 _SCHOOL_WORDS = ("University", "College", "School", "Academy", "Institute", "Polytechnic", "Elementary",
                  "Kindergarten", "Conservatory", "Seminary")
 _EMPLOYER_GATE = ("work", "intern", "volunteer", "employ", "joined", "my company", "my firm", "hired", "job ", "position ",
@@ -131,7 +135,8 @@ def work_en(text: str) -> Iterator[Hit | None]:
     for key in ("school", "employer", "legal", "org"):
         if not gates[key]:
             continue
-        for m in pats[key].finditer(text):
+        found = at_cues(pats[key], text, _EMPLOYER_CUES) if key == "employer" else pats[key].finditer(text)
+        for m in found:
             start, end = _trim_org(text, m.start("org"), m.end("org"))
             first = text[start:end].split(" ", 1)[0]
             if first in _STOP_FIRST or text[start:end] in lexicons.load("card_brands"):
@@ -153,7 +158,7 @@ def work_en(text: str) -> Iterator[Hit | None]:
                 typ = "Employer/Company Name" if _WORK_CUE.search(text, max(0, start - 60), start) else \
                     "Company/Organization Info"
                 yield hit(text, start, end, typ, PL.PL2, "organisation", 0.6)
-    for m in pats["job"].finditer(text) if gates["job"] else ():
+    for m in at_cues(pats["job"], text, _JOB_CUES) if gates["job"] else ():
         yield hit(text, m.start("job"), m.end("job"), "Job Title/Rank", PL.PL2, "job_title", 0.6)
 
 

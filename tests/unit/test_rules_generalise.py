@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -119,3 +120,32 @@ def test_ticket_codes_and_stays() -> None:
     assert found("I'm blocked on ticket OPS-4471 again.")["OPS-4471"][1] == PrivacyLevel.PL4
     stays = found("We're staying at the Pinecrest Lodge, room 27, until Friday.")
     assert any("Pinecrest Lodge" in v and t == "Itinerary/Trajectory" for v, (t, _) in stays.items())
+
+
+def test_trips_to_known_places_and_named_facilities() -> None:
+    trips = found("We're flying from Lisbon to Osaka next week.")
+    assert any(t == "Itinerary/Trajectory" and "Osaka" in v for v, (t, _) in trips.items())
+    assert found("I'm stationed at the McMurdo Station in Antarctica.")["McMurdo Station in Antarctica"][0] == \
+        "Precise Location"
+
+
+def test_account_named_by_brand_and_third_party_with() -> None:
+    assert found("I paid with my Amex Platinum card.")["Amex Platinum card"][0] == "Financial Account"
+    assert found("Greta and I finished the report.")["Greta"][0] == "Third-Party Identifiable Info"
+
+
+def test_ticket_codes_take_the_type_of_their_cue() -> None:
+    assert found("Your order XQP-55120 has shipped.")["XQP-55120"] == ("Transaction Record", PrivacyLevel.PL3)
+
+
+def test_security_answer_mentioned_again_later() -> None:
+    assert found("Remember the security answer 'Pickles' for the call.")["Pickles"] == (
+        "Security Question Answer", PrivacyLevel.PL4)
+
+
+def test_at_cues_equals_finditer_for_cue_led_patterns() -> None:
+    from streamproc.extractors.rules.cues import at_cues
+
+    pattern = re.compile(r"(?i:\b(?:flying|trip)\s(?:to\s)?)(?P<v>[A-Z][a-z]+)")
+    text = "A trip to Porto, then flying Osaka; no trip here, TRIP to Cork. Straße trip to Bonn"
+    assert [m.span() for m in at_cues(pattern, text, ("flying", "trip"))] == [m.span() for m in pattern.finditer(text)]

@@ -43,4 +43,18 @@ def bank_numbers(text: str) -> Iterator[Hit | None]:
         yield hit(text, m.start("num"), m.end("num"), "Financial Account", PL.PL3, "bank_number", 0.75)
 
 
-DETECTORS = (bank_numbers,)
+@cache
+def _named_account() -> re.Pattern[str]:
+    brands = word_alternation(lexicons.load("banks") | lexicons.load("card_brands"))
+    return re.compile(r"(?P<v>" + brands + r"(?:\s\(?[A-Z][A-Za-z]{1,15}\)?){0,2}\s(?:credit\s|debit\s)?(?:card|account))\b")
+
+
+def named_accounts(text: str) -> Iterator[Hit | None]:
+    """"my NAB Business card", "the Amex account": which account, without its number."""
+    if "card" not in text and "account" not in text:
+        return
+    for m in _named_account().finditer(text):
+        yield hit(text, m.start("v"), m.end("v"), "Financial Account", PL.PL3, "named_account", 0.55)
+
+
+DETECTORS = (bank_numbers, named_accounts)

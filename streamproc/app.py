@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
+from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
@@ -42,7 +43,12 @@ def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
     ex = settings.extraction
-    return RulesExtractor(min_confidence=ex.rules_min_confidence, processes=ex.rules_processes, preset=ex.rules_preset)
+    return RulesExtractor(
+        min_confidence=ex.rules_min_confidence,
+        processes=ex.rules_processes,
+        phone_regions=ex.rules_phone_regions,
+        preset=ex.rules_preset,
+    )
 
 
 def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:
@@ -57,15 +63,30 @@ def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor
     return VllmInProcessExtractor.from_settings(ex, metrics=metrics)
 
 
-def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
-    kind = settings.extraction.extractor
-    if kind == "rules":
-        return build_rules(settings)
-    if kind == "hybrid":
-        from streamproc.extractors.hybrid import HybridExtractor
+def build_hybrid(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    from streamproc.extractors.hybrid import HybridExtractor
 
-        return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
-    return build_model(settings, metrics)
+    return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
+
+
+# One builder per name in settings.EXTRACTOR_NAMES (a unit test keeps the two in step).
+EXTRACTORS: dict[str, Callable[[Settings, Metrics | None], Extractor]] = {
+    "rules": lambda settings, _metrics: build_rules(settings),
+    "vllm-http": build_model,
+    "vllm-inprocess": build_model,
+    "hybrid": build_hybrid,
+}
+
+
+def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    return EXTRACTORS[settings.extraction.extractor](settings, metrics)
+
+
+def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
+    """The extractor with its fail-closed policy; the worker and the embedded commands share it."""
+    ex = settings.extraction
+    fallback = build_rules(settings) if ex.on_failure == "fallback" and extractor.name != "rules" else None
+    return ExtractStep(extractor, fallback=fallback, timeout_s=ex.timeout_s, metrics=metrics)
 
 
 class Worker:
@@ -78,8 +99,7 @@ class Worker:
         self.metrics = metrics
         kafka = settings.kafka
         limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
-        fallback = build_rules(settings) if settings.extraction.on_failure == "fallback" and extractor.name != "rules" else None
-        extract = ExtractStep(extractor, fallback=fallback, timeout_s=settings.extraction.timeout_s, metrics=metrics)
+        extract = build_extract_step(settings, extractor, metrics)
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
             TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
@@ -97,9 +117,12 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
+        # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
+        self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
-        log.info("worker started: extractor=%s, web=%s:%d", self.extractor.name, self.settings.web.host, self.settings.web.port)
+        log.info("worker started: extractor=%s, vault=%s, web=%s:%d", self.extractor.name, self.vault_id,
+                 self.settings.web.host, self.settings.web.port)
         try:
             tasks = [asyncio.create_task(f.run(stop), name=f"flow-{f.name}") for f in self.flows]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -125,7 +125,7 @@ def test_ticket_codes_and_stays() -> None:
 def test_trips_to_known_places_and_named_facilities() -> None:
     trips = found("We're flying from Lisbon to Osaka next week.")
     assert any(t == "Itinerary/Trajectory" and "Osaka" in v for v, (t, _) in trips.items())
-    assert found("I'm stationed at the McMurdo Station in Antarctica.")["McMurdo Station in Antarctica"][0] == \
+    assert found("I'm stationed at the Halley Station near the coast.")["Halley Station"][0] == \
         "Precise Location"
 
 

@@ -27,13 +27,14 @@ _DEVICE = re.compile(
     + r"|(?:IMEI|设备序列号|序列号|设备号|设备ID|设备编号|串号)(?:是|为|：|:)?\s?(?P<v2>[A-Za-z0-9][A-Za-z0-9\-]{5,30}+)"
     + r"|(?P<mac>" + L + r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}" + R + ")"
 )
-_INTERNAL_HOST = r"(?:[A-Za-z0-9\-]{1,30}\.){0,4}(?:[A-Za-z0-9\-]{1,30}\.(?:local|internal|lan|corp|intra|intranet|home\.arpa)|intranet\.[A-Za-z0-9.\-]{1,40}|localhost)"
+_INTERNAL_HOST = r"(?:[A-Za-z0-9\-]{1,30}\.){0,4}(?:[A-Za-z0-9\-]{1,30}\.(?:local|internal|lan|corp|intra|intranet|home\.arpa)|intranet\.[A-Za-z0-9.\-]{1,40})"
 _PRIVATE_IP = (r"(?:10\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}")
 _INTRANET = re.compile(
     r"(?P<url>(?i:https?|ssh|ftp|smb|rdp)://(?:[^\s/@]{1,64}@)?(?:" + _INTERNAL_HOST + r"|" + _PRIVATE_IP + r")(?::\d{2,5})?(?:/[^\s\"'<>，。）)]{0,120})?)"
     + r"|(?P<ipport>(?<![\d.])" + _PRIVATE_IP + r":\d{2,5})(?![\d])"
     + r"|(?P<host>" + L + _INTERNAL_HOST + r"(?::\d{2,5})?)" + R
 )
+_PRODUCT_CUE = re.compile(r"(?i:\b(?:model|part|sku|version|firmware|product|serial|s/n)\b)")
 _HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
 _TICKET_GATE = re.compile(r"[A-Z]{2}-")
 _TICKET = re.compile(L + r"(?P<v>[A-Z]{3,8}(?:-[A-Z0-9]{1,10}){1,3})" + R + r"|#(?P<v2>[A-Z]{2}(?:-[A-Z0-9]{1,10}){1,3})" + R)
@@ -49,8 +50,9 @@ _CAP_WORD_NOT_PROJECT = frozenset({"Manager", "Management", "The", "Plan", "Repo
 
 _DEVICE_GATE = ("imei", "meid", "serial", "s/n", "sn", "device", "udid", "android id", "hardware id", "序列号", "设备",
                 "串号")
+# localhost is everyone's own machine: not an entry point into anyone's network.
 _INTRANET_GATE = ("://", "10.", "172.", "192.168", ".local", ".internal", ".lan", ".corp", ".intra", "intranet.",
-                  "localhost", ".home.arpa")
+                  ".home.arpa")
 _PROJECT_GATE = ("project", "ticket", "task", "jira", "epic", "rfc", "work order", "requisition", "项目", "工单",
                  "需求单", "任务编号", "合同编号", "立项")
 
@@ -68,13 +70,13 @@ def devices(text: str) -> Iterator[Hit | None]:
     for m in _DEVICE.finditer(text):
         group = next(g for g in ("v", "v2", "mac") if m.group(g))
         value = m.group(group)
-        if group == "v" and (sum(c.isdigit() for c in value) < 3 or len(value) < 6):
+        if group == "v" and (sum(c.isdigit() for c in value) < 4 or len(value) < 6):
             continue
         yield hit(text, m.start(group), m.end(group), "Device ID", PL.PL2, "device_id", 0.7)
 
 
 def intranet(text: str) -> Iterator[Hit | None]:
-    if "." not in text and "localhost" not in text:
+    if "." not in text:
         return
     low = text.casefold()
     if not any(w in low for w in _INTRANET_GATE):
@@ -109,6 +111,8 @@ def project_codes(text: str) -> Iterator[Hit | None]:
         value = m.group(group)
         if not any(c.isdigit() for c in value) or _NOT_TICKET.match(value):
             continue
+        if _PRODUCT_CUE.search(text, max(0, m.start() - 20), m.start()):
+            continue  # "model number XPS-…", "part no.": a product, not anyone's work item
         if _vehicle_cue().search(text, max(0, m.start() - 30), m.start()):
             continue  # "the Mazda (KTW-4471)": a licence plate, which the plate detector files
         typ, level = _ticket_kind(text, m.start())

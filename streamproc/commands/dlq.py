@@ -39,9 +39,8 @@ INSPECT_HELP = "print dead letters with their original records (LOCAL ONLY: prin
 REPLAY_HELP = "re-submit chosen dead letters to their source topic with their original key"
 
 
-def add_dlq_parser(sub: Any) -> None:
-    dlq = sub.add_parser("dlq", help="inspect or replay sealed dead letters (needs the vault)")
-    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+def add_dlq_arguments(dlq: argparse.ArgumentParser) -> None:
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="{inspect,replay}")
     for name, text in (("inspect", INSPECT_HELP), ("replay", REPLAY_HELP)):
         p = dlq_sub.add_parser(name, help=text, description=text)
         p.add_argument("--topic", help="dead-letter topic (default: the configured one)")

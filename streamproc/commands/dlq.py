@@ -83,7 +83,9 @@ def parse_offsets(text: str | None) -> frozenset[tuple[int, int]] | None:
     for item in text.split(","):
         partition, sep, offset = item.strip().partition(":")
         if not sep or not partition.isdigit() or not offset.isdigit():
-            raise SystemExit(f"--offsets: expected PARTITION:OFFSET, got {item.strip()!r}")
+            from streamproc.cli import UsageError
+
+            raise UsageError(f"--offsets: expected PARTITION:OFFSET, got {item.strip()!r}")
         out.add((int(partition), int(offset)))
     return frozenset(out)
 
@@ -96,7 +98,9 @@ async def read_letters(settings: Settings, topic: str, idle_s: float) -> list[Fo
         await consumer.start()
     except UnknownTopicOrPartitionError:
         await consumer.stop()
-        raise SystemExit(f"no topic {topic!r} on {settings.kafka.bootstrap_servers}") from None
+        from streamproc.cli import UsageError
+
+        raise UsageError(f"no topic {topic!r} on {settings.kafka.bootstrap_servers}") from None
     try:
         tps = sorted(consumer.assignment())
         if not tps:
@@ -196,7 +200,9 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
 
     offsets = parse_offsets(args.offsets)
     if offsets is None and not args.all:
-        raise SystemExit("dlq replay: choose letters with --offsets, or pass --all (with filters)")
+        from streamproc.cli import UsageError
+
+        raise UsageError("dlq replay: choose letters with --offsets, or pass --all (with filters)")
     selector = Selector(offsets, args.source_topic, args.error_class)
     async with open_vault(settings) as vault:
         sealer = await open_sealer(vault, settings.kafka)

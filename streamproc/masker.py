@@ -36,7 +36,9 @@ class PlaceholderStore(Protocol):
 
     async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]: ...
 
-    async def pseudonymize(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]: ...
+    async def assign_with_pseudonyms(
+        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]], pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[dict[str, str]], list[tuple[str, str]]]: ...
 
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]: ...
 
@@ -67,8 +69,10 @@ async def mask_turns(
     stored = await store.get_policies(sorted({t.user_id for t in turns}))
     policies = [turn_policy(stored[t.user_id], t) for t in turns]
     plans = [masking.plan(t.content, list(d), p) for t, d, p in zip(turns, detections, policies, strict=True)]
-    assigned = await store.assign([(t.user_id, plan.requests(), p) for t, plan, p in zip(turns, plans, policies, strict=True)])
-    pseudonyms = await store.pseudonymize([(t.user_id, t.session_id) for t in turns])
+    assigned, pseudonyms = await store.assign_with_pseudonyms(
+        [(t.user_id, plan.requests(), p) for t, plan, p in zip(turns, plans, policies, strict=True)],
+        [(t.user_id, t.session_id) for t in turns],
+    )
     out = []
     for turn, plan, placeholders, (user, session) in zip(turns, plans, assigned, pseudonyms, strict=True):
         result = masking.render(plan, placeholders)

@@ -134,6 +134,20 @@ class Vault:
             out.append({k: user_keys[user_id].decrypt(k, mine[k]) for k in keys if k in mine})
         return out
 
+    async def assign_with_pseudonyms(
+        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]], pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+        """`assign(items)` and `pseudonymize(pairs)` in one transaction: the mask flow's single
+        vault write per micro-batch. Every user in `pairs` must also be in `items`."""
+        if not items:
+            return [], []
+        now = self._now()
+        async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
+            keys = await _assign.user_keys(conn, self._master_key, (u for u, _, _ in items), now, create=True)
+            placeholders = await _assign.assign_batch(conn, self._master_key, items, now, keys)
+            pseudonyms = await _pseudonyms.pseudonymize(conn, keys, pairs)
+        return placeholders, pseudonyms
+
     async def pseudonymize(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """(user_id, session_id) -> keyed (user, session) pseudonyms for the cloud-bound topic,
         recorded so `reveal` can map them back; creates users seen for the first time. Committed

@@ -162,6 +162,7 @@ class Vault:
             keys = await _assign.user_keys(conn, self._master_key, (u for u, _, _ in items), now, create=True)
             placeholders = await _assign.assign_batch(conn, self._master_key, items, now, keys)
             pseudonyms = await _pseudonyms.pseudonymize(conn, keys, pairs)
+        log.debug("vault assigned %d values and %d pseudonym pairs for %d turns", sum(map(len, placeholders)), len(pairs), len(items))
         return placeholders, pseudonyms
 
     async def pseudonymize(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -76,6 +76,18 @@ async def growth_passes(base: Settings, pg_url: str, config: Any, registry: Topi
                     progress.update(task, completed=1)
             rows["two_to_one_ratio"] = round(rows["2"]["turns_per_s"] / rows["1"]["turns_per_s"], 3)
             out["processes"] = rows
+        if config.loop_pass:
+            rows = {}
+            for loop in ("asyncio", "uvloop"):
+                async with scratch_database(pg_url) as db:
+                    s = pass_settings(base, bench_vault(base, db), state, max_turns=b)
+                    await registry.create(s.kafka)
+                    await prefill(s.kafka, s.kafka.raw_topic, records)
+                    task = progress.add_task(f"worker loop {loop}", total=1)
+                    rows[loop] = await growth.subprocess_pass(s, 1, len(records), {"STREAMPROC_EVENT_LOOP": loop})
+                    progress.update(task, completed=1)
+            rows["uvloop_to_asyncio_ratio"] = round(rows["uvloop"]["turns_per_s"] / rows["asyncio"]["turns_per_s"], 3)
+            out["event_loop"] = rows
     return out
 
 
@@ -138,3 +150,6 @@ def print_profile(result: dict[str, Any], console: Console) -> None:
     if "processes" in g:
         p = g["processes"]
         console.print(f"worker --processes 1 / 2: {p['1']['turns_per_s']:,.0f} / {p['2']['turns_per_s']:,.0f} turns/s, ratio {p['two_to_one_ratio']:.2f}")
+    if "event_loop" in g:
+        e = g["event_loop"]
+        console.print(f"worker loop asyncio / uvloop: {e['asyncio']['turns_per_s']:,.0f} / {e['uvloop']['turns_per_s']:,.0f} turns/s, ratio {e['uvloop_to_asyncio_ratio']:.2f}")

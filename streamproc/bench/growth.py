@@ -8,6 +8,7 @@
               (goal: within 10%). The prefill goes through the vault's own `assign`, in big batches.
   processes   `streamproc worker --processes 1` then `--processes 2` as subprocesses, measured by
               the group's committed input offsets; reported as the 2/1 ratio.
+  event loop  the same subprocess worker (one process) with asyncio's loop, then uvloop's.
 Counts and timings only; no record content is ever printed.
 """
 
@@ -18,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -164,12 +166,13 @@ def committed_offsets(s: Settings) -> Callable[[], Any]:
     return read
 
 
-async def subprocess_pass(s: Settings, processes: int, n: int) -> dict[str, Any]:
+async def subprocess_pass(s: Settings, processes: int, n: int, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """`streamproc worker --processes N` on a pre-filled raw topic; the rate from 10% to 100% of
     the committed offsets (start-up and the first rebalance are left out)."""
+    log = (s.state_dir / f"worker-{s.kafka.group_id}.log").open("wb")  # the worker's own one-line errors, no values
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "streamproc.cli", "worker", "--processes", str(processes),
-        env=worker_env(s), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env={**worker_env(s), **(extra_env or {})}, stdout=asyncio.subprocess.DEVNULL, stderr=log,
     )
     read = committed_offsets(s)
     t10: float | None = None
@@ -177,7 +180,8 @@ async def subprocess_pass(s: Settings, processes: int, n: int) -> dict[str, Any]
     try:
         while True:
             if proc.returncode is not None:
-                raise BenchError(f"worker --processes {processes} exited {proc.returncode}")
+                last = Path(log.name).read_text(errors="replace").strip().splitlines()[-1:]
+                raise BenchError(f"worker --processes {processes} exited {proc.returncode}: {last}")
             done = await read()
             now = time.perf_counter()
             if t10 is None and done >= n * 0.1:
@@ -196,6 +200,7 @@ async def subprocess_pass(s: Settings, processes: int, n: int) -> dict[str, Any]
                 await asyncio.wait_for(proc.wait(), 60)
             except TimeoutError:
                 proc.kill()
+        log.close()
     assert t10 is not None
     seconds = now - t10
     return {"processes": processes, "turns": n, "measured_turns": n - d10, "seconds": round(seconds, 2),

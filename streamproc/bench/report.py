@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from streamproc.bench.passes import BenchError
+
 MASK_RATIO_MIN = 0.5
 ADDED_P99_MAX_MS = 50.0
 VAULT_NEW_MIN = 10_000.0
@@ -31,6 +33,38 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
          "pass": measured >= threshold if op == ">=" else measured <= threshold}
         for name, unit, measured, threshold, op in rows
     ]
+
+
+def pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:
+    for row in rows:
+        if row["pass"] == name and all(row.get(k) == v for k, v in match.items()):
+            return row
+    raise BenchError(f"no {name} result for {match}")
+
+
+def summary(b: int, rate: float, batch_sizes: tuple[int, ...], throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
+    tps = {name: pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
+    at_rate = {name: pick(latency, name, offered_rate=rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore")}
+    base = at_rate["baseline_tx"]
+    return {
+        "batch": b,
+        "turns_per_s": tps,
+        "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
+        "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
+        "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
+        "mask_to_baseline_ratio_by_batch": {
+            str(size): round(pick(throughput, "mask", batch=size)["turns_per_s"] / pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
+            for size in batch_sizes
+        },
+        "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
+        # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
+        # queueing time and grows with the pass length, not a steady-state figure.
+        "rate_exceeds_capacity": {name: rate > tps[name] for name in ("mask", "restore")},
+        "added_latency_ms": {
+            name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
+            for name in ("mask", "restore")
+        },
+    }
 
 
 def print_summary(result: dict[str, Any], console: Console) -> None:

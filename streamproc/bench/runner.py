@@ -69,17 +69,19 @@ class BenchConfig:
     soak: int = 0  # > 0: only the soak pass, this many turns
     prefill_mappings: int = 0  # > 0: the prefilled-vault pair
     processes_pass: bool = False  # worker --processes 1 vs 2 as subprocesses
+    loop_pass: bool = False  # worker with asyncio's loop vs uvloop's, as subprocesses
     profile_turns: int = 3_000
 
     @classmethod
     def from_args(cls, settings: Settings, args: argparse.Namespace) -> BenchConfig:
         default = settings.batching.max_turns
+        extra = {"soak": args.soak, "prefill_mappings": args.prefill_mappings, "processes_pass": args.processes_pass, "loop_pass": args.loop_pass}
         if args.smoke:
             return cls(min(args.turns, 300), min(args.users, 50), args.seed, args.rate, True, (default,), default,
-                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate, args.soak, args.prefill_mappings, args.processes_pass, 300)
+                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate, **extra, profile_turns=300)
         return cls(args.turns, args.users, args.seed, args.rate, False, tuple(sorted({16, default, 256})), default,
                    (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000, args.target_rate,
-                   args.soak, args.prefill_mappings, args.processes_pass, min(args.turns, 3_000))
+                   **extra, profile_turns=min(args.turns, 3_000))
 
     def latency_turns(self, load: float) -> int:
         return max(50, min(self.turns, int(self.rate * load * self.latency_seconds)))
@@ -210,7 +212,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     throughput.append({"pass": "restore", "batch": batch, **row})
 
             # ---- where the time goes, and whether it stays flat
-            unprofiled = _pick(throughput, "mask", batch=config.default_batch)
+            unprofiled = report.pick(throughput, "mask", batch=config.default_batch)
             profile = await extras.stage_profile(base, pg_url, config, registry, records, unprofiled, artefacts, progress)
             profile["flame_graph"] = flame
             growth = await extras.growth_passes(base, pg_url, config, registry, records, progress)
@@ -263,7 +265,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         "profile": profile,
         "growth": growth,
     }
-    result["summary"] = _summary(config, throughput, latency)
+    result["summary"] = report.summary(config.default_batch, config.rate, config.batch_sizes, throughput, latency)
     result["targets"] = report.targets(result)
     result["sizing"] = _sizing(config, result)
     return result
@@ -280,39 +282,6 @@ def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:
         vault_new_per_s=result["vault"]["postgres"]["new_mappings_per_s"],
         new_mappings_per_turn=sum(len(t.secrets) for t in sample) / len(sample),  # an upper bound: repeats are recalls
     )
-
-
-def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:
-    for row in rows:
-        if row["pass"] == name and all(row.get(k) == v for k, v in match.items()):
-            return row
-    raise BenchError(f"no {name} result for {match}")
-
-
-def _summary(config: BenchConfig, throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
-    b = config.default_batch
-    tps = {name: _pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
-    at_rate = {name: _pick(latency, name, offered_rate=config.rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore")}
-    base = at_rate["baseline_tx"]
-    return {
-        "batch": b,
-        "turns_per_s": tps,
-        "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
-        "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
-        "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
-        "mask_to_baseline_ratio_by_batch": {
-            str(size): round(_pick(throughput, "mask", batch=size)["turns_per_s"] / _pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
-            for size in config.batch_sizes
-        },
-        "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
-        # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
-        # queueing time and grows with the pass length, not a steady-state figure.
-        "rate_exceeds_capacity": {name: config.rate > tps[name] for name in ("mask", "restore")},
-        "added_latency_ms": {
-            name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
-            for name in ("mask", "restore")
-        },
-    }
 
 
 def _machine(bootstrap: str, pg_url: str) -> dict[str, Any]:

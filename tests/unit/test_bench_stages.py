@@ -39,3 +39,13 @@ def test_slope_of_a_line_and_of_a_flat_series() -> None:
     assert abs(_slope([0, 1, 2, 3], [10, 12, 14, 16]) - 2.0) < 1e-9
     assert _slope([0, 1, 2], [5, 5, 5]) == 0.0
     assert _slope([1], [1]) == 0.0
+
+
+def test_the_worker_loop_is_asyncio_by_default_and_uvloop_on_request() -> None:
+    import uvloop
+
+    from streamproc.commands.worker import _loop_factory
+    from streamproc.settings import Settings
+
+    assert _loop_factory(Settings()) is None
+    assert _loop_factory(Settings(event_loop="uvloop")) is uvloop.new_event_loop

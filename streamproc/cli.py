@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"])
         pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help="0 removes the TTL")
 
+    keys = sub.add_parser("keys", help="master key lifecycle: status, rotate (key ids only)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("status", help="wrapped keys per master key id").add_argument("--json", action="store_true")
+    rotate = keys_sub.add_parser("rotate", help="rewrap every data key under the current master key (online)")
+    rotate.add_argument("--batch-size", type=int, default=200, help="keys per transaction")
+    rotate.add_argument("--pause-s", type=float, default=0.0, help="pause between transactions (eases a busy database)")
+
     schemas = sub.add_parser("schemas", help="write the wire models' JSON Schemas")
     schemas.add_argument("--out", type=Path, default=Path("schemas"))
 
@@ -126,6 +133,12 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(getattr(embedded, command)(settings, args.file, sys.stdout, args.strict))
     if command == "forget":
         return asyncio.run(embedded.forget(settings, args.user_id))
+    if command == "keys":
+        from streamproc.commands import keys as keys_cmd
+
+        if args.keys_command == "status":
+            return asyncio.run(keys_cmd.status(settings, sys.stdout, args.json))
+        return asyncio.run(keys_cmd.rotate(settings, sys.stdout, args.batch_size, args.pause_s))
     if command == "policy":
         changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, "policy_command") == "set" and getattr(args, lvl)}
         ttls = {}

@@ -187,8 +187,10 @@ class Vault:
             )
 
     async def forget(self, user_id: str) -> bool:
-        """Delete the user's data key, mappings and counters (crypto-shredding: copies of old rows,
-        e.g. in backups, can no longer be decrypted or matched). True if the user existed."""
+        """Delete the user's data key, mappings and counters (crypto-shredding: stray copies of the
+        rows can no longer be decrypted or matched). A backup from before this call still holds the
+        wrapped key; it is out of reach only once its master key is rotated away and destroyed.
+        True if the user existed."""
         async with wrap_db_errors("forget"), transaction(self._engine, write=True) as conn:
             # Children first and explicitly, so the result does not hinge on FK enforcement.
             await conn.execute(delete(Mapping).where(Mapping.user_id == user_id))

@@ -32,13 +32,30 @@ def test_every_service_has_a_healthcheck() -> None:
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
-def test_worker_environment_is_valid_settings(monkeypatch: Any) -> None:
+def test_worker_environment_is_valid_settings(monkeypatch: Any, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("compose-secret\n")
     for key, value in worker_env().items():
         assert key.startswith("STREAMPROC_"), key
-        monkeypatch.setenv(key, value)
+        # A *_FILE variable names a file inside the container: stand one in for it.
+        monkeypatch.setenv(key, str(secret) if key.endswith("_FILE") else value)
     settings = Settings()  # extra="forbid": an unknown or misspelt variable fails here
     assert settings.extraction.extractor == "rules"
     assert settings.vault.master_key is not None
+    assert settings.vault.password is not None and settings.vault.password.get_secret_value() == "compose-secret"
+    assert settings.vault_url.endswith(":compose-secret@postgres:5432/streamproc")
+
+
+def test_database_password_is_a_shared_secret_not_in_any_url() -> None:
+    env = worker_env()
+    assert "@" in env["STREAMPROC_VAULT__URL"] and ":" not in env["STREAMPROC_VAULT__URL"].split("//")[1].split("@")[0]
+    secret_path = "/run/secrets/postgres_password"
+    assert env["STREAMPROC_VAULT__PASSWORD_FILE"] == secret_path
+    assert SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD_FILE"] == secret_path
+    for name in ("postgres", "worker"):
+        assert "postgres_password" in SERVICES[name]["secrets"]
+    assert "postgres_password" in COMPOSE["secrets"]
+    assert "POSTGRES_PASSWORD" not in SERVICES["postgres"]["environment"]
 
 
 def test_worker_points_at_the_services_it_depends_on() -> None:
@@ -47,7 +64,7 @@ def test_worker_points_at_the_services_it_depends_on() -> None:
     assert f"INTERNAL://kafka:{env['STREAMPROC_KAFKA__BOOTSTRAP_SERVERS'].split(':')[1]}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
     pg = SERVICES["postgres"]["environment"]
     url = env["STREAMPROC_VAULT__URL"]
-    assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}:") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
+    assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}@") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
     vllm_port = next(a.split("=")[1] for a in SERVICES["vllm"]["command"] if a.startswith("--port="))
     assert env["STREAMPROC_EXTRACTION__VLLM_URL"] == f"http://vllm:{vllm_port}"
     served = next(a.split("=")[1] for a in SERVICES["vllm"]["command"] if a.startswith("--served-model-name="))

@@ -53,7 +53,7 @@ class WrappedKeyTable:
     wrap: Wrap
 
     def col(self, name: str) -> Column[object]:
-        return self.table.c[name]  # type: ignore[no-any-return]
+        return self.table.c[name]
 
 
 WRAPPED_KEYS: tuple[WrappedKeyTable, ...] = (

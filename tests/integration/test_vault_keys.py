@@ -196,3 +196,45 @@ async def test_rotation_reports_keys_no_configured_master_key_opens(vault_url: s
             await vault.resolve("b", {"email_1"})
     assert report.rewrapped == {"users": 1} and report.failed == {"users": 1}
     assert status.counts == {"users": {key_id(new): 1, key_id(stranger): 1}} and status.not_current == 1
+
+
+async def test_a_vault_from_before_key_ids_upgrades_and_rotates(vault_db_url: str) -> None:
+    """Rows written at revision 0001 (no key_id column) upgrade to NULL ids: still readable,
+    counted as unrecorded, and given the current id by a rotation."""
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy.engine import Connection
+
+    from streamproc.core.placeholders import canonical_key
+    from streamproc.vault.crypto import UserKeys, new_dek, wrap_dek
+    from streamproc.vault.migrate import alembic_config, migrate
+    from streamproc.vault.tables import Mapping
+
+    def upgrade_to_0001(conn: Connection) -> None:
+        cfg = alembic_config(vault_db_url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+
+    old, new = os.urandom(32), os.urandom(32)
+    now = dt.datetime.now(dt.UTC)
+    engine = create_async_engine(vault_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_to_0001)
+        for user in ("a", "b"):  # what 0001-era code wrote: no key_id column at all
+            dek = new_dek()
+            keys = UserKeys.from_dek(user, dek)
+            await conn.execute(User.__table__.insert().values(user_id=user, wrapped_dek=wrap_dek(old, user, dek), created_at=now))
+            await conn.execute(Mapping.__table__.insert().values(
+                user_id=user, value_hash=keys.value_hash(email(user)), placeholder="<Email_1>",
+                placeholder_key=canonical_key("<Email_1>"), type_key="email", privacy_type="Email",
+                privacy_level="PL2", action="mask", ciphertext=keys.encrypt(canonical_key("<Email_1>"), email(user)),
+                created_at=now, expires_at=None,
+            ))
+    await engine.dispose()
+    await migrate(vault_db_url)
+    async with Vault.open(vault_db_url, KeyRing(new, (old,))) as vault:
+        assert (await vault.key_status()).counts == {"users": {None: 2}}
+        assert await vault.resolve("a", {"email_1"}) == {"email_1": email("a")}
+        assert (await vault.rotate_keys()).rewrapped == {"users": 2}
+    await assert_all_restore(vault_db_url, KeyRing(new), ["a", "b"])

@@ -99,7 +99,8 @@ class Vault:
                 log.info("vault opened with a previous master key's check: run `streamproc keys rotate`")
             return
         raise MasterKeyError(
-            "no configured master key (current or previous) matches the one this vault was created with"
+            "no configured master key (current or previous) matches this vault's key check "
+            "(wrong key, or a key that a rotation has already retired)"
         )
 
     async def assign(

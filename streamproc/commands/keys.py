@@ -11,11 +11,9 @@ Retiring a master key:
 from __future__ import annotations
 
 import json
-import sys
 from typing import TextIO
 
 from streamproc.app import open_vault
-from streamproc.core.errors import VaultError
 from streamproc.settings import Settings
 from streamproc.vault.rotation import KeyStatus, RotationReport
 
@@ -56,12 +54,9 @@ def _status_json(status: KeyStatus) -> str:
 
 
 async def status(settings: Settings, out: TextIO, as_json: bool) -> int:
-    try:
-        async with open_vault(settings) as vault:
-            result = await vault.key_status()
-    except VaultError as err:
-        print(f"streamproc keys status: {err}", file=sys.stderr)
-        return 2
+    """Vault errors propagate: the CLI turns them into one line on stderr."""
+    async with open_vault(settings) as vault:
+        result = await vault.key_status()
     out.write(_status_json(result) + "\n") if as_json else _print_status(result, out)
     return 0
 
@@ -73,13 +68,9 @@ async def rotate(settings: Settings, out: TextIO, batch: int, pause_s: float) ->
         out.write(f"rewrapped {report.total_rewrapped} (pass {report.passes})\n")
         out.flush()
 
-    try:
-        async with open_vault(settings) as vault:
-            report = await vault.rotate_keys(batch=batch, pause_s=pause_s, on_progress=progress)
-            after = await vault.key_status()
-    except VaultError as err:
-        print(f"streamproc keys rotate: {err}", file=sys.stderr)
-        return 2
+    async with open_vault(settings) as vault:
+        report = await vault.rotate_keys(batch=batch, pause_s=pause_s, on_progress=progress)
+        after = await vault.key_status()
     per_table = ", ".join(f"{t} {n}" for t, n in report.rewrapped.items())
     out.write(f"done: rewrapped {report.total_rewrapped} ({per_table}) under {report.current_id} in {report.passes} pass(es)\n")
     if report.failed or after.not_current:

@@ -47,7 +47,11 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
-    return RulesExtractor(min_confidence=settings.extraction.rules_min_confidence, processes=settings.extraction.rules_processes)
+    return RulesExtractor(
+        min_confidence=settings.extraction.rules_min_confidence,
+        processes=settings.extraction.rules_processes,
+        phone_regions=settings.extraction.rules_phone_regions,
+    )
 
 
 def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:

@@ -97,6 +97,13 @@ class ExtractionSettings(_Section):
     rules_processes: int = Field(
         default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
     )
+    rules_phone_regions: tuple[str, ...] = Field(
+        default=("US", "CN", "IN", "GB", "DE", "FR", "JP", "AU", "CA", "BR", "ES", "IT", "KR", "SG", "NL",
+                 "MX", "IL", "HK", "TW"),
+        min_length=1,
+        description="ISO 3166 regions whose national phone formats the rules try for numbers without '+'"
+        ' (JSON list, e.g. ["US","GB"]); fewer regions are faster and more precise.',
+    )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
     vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")
     vllm_engine_args: dict[str, Any] = Field(

@@ -4,10 +4,12 @@ every worker variable is a real setting, ports and hosts agree, every service is
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from streamproc.settings import Settings
 
@@ -32,13 +34,25 @@ def test_every_service_has_a_healthcheck() -> None:
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
-def test_worker_environment_is_valid_settings(monkeypatch: Any, tmp_path: Path) -> None:
-    secret = tmp_path / "secret"
-    secret.write_text("compose-secret\n")
+def _is_secret_setting(variable: str) -> bool:
+    """Whether STREAMPROC_A__B names a SecretStr field (what a `_FILE` variable may fill)."""
+    model: Any = Settings
+    *path, last = variable.removeprefix("STREAMPROC_").lower().split("__")
+    for name in path:
+        model = model.model_fields[name].annotation
+    return SecretStr in typing.get_args(model.model_fields[last].annotation)
+
+
+def test_worker_environment_is_valid_settings(monkeypatch: Any) -> None:
     for key, value in worker_env().items():
         assert key.startswith("STREAMPROC_"), key
-        # A *_FILE variable names a file inside the container: stand one in for it.
-        monkeypatch.setenv(key, str(secret) if key.endswith("_FILE") else value)
+        if key.endswith("_FILE"):
+            # The file exists only inside the container: give the setting it fills directly
+            # (reading `_FILE` variables is the settings' own job, tested with them).
+            key = key.removesuffix("_FILE")
+            assert _is_secret_setting(key), f"{key}_FILE names no secret setting"
+            value = "compose-secret"
+        monkeypatch.setenv(key, value)
     settings = Settings()  # extra="forbid": an unknown or misspelt variable fails here
     assert settings.extraction.extractor == "rules"
     assert settings.vault.master_key is not None

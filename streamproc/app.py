@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
+from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
@@ -120,9 +121,12 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
+        # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
+        self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
-        log.info("worker started: extractor=%s, web=%s:%d", self.extractor.name, self.settings.web.host, self.settings.web.port)
+        log.info("worker started: extractor=%s, vault=%s, web=%s:%d", self.extractor.name, self.vault_id,
+                 self.settings.web.host, self.settings.web.port)
         purge = None
         if self.settings.vault.purge_interval_s > 0:
             # Not among `tasks`: a failing purge is logged and retried, it never stops the flows.

@@ -68,9 +68,9 @@ async def migrate(engine_url: str, *, connect_args: dict[str, Any] | None = None
         await engine.dispose()
 
 
-async def current_revision(engine_url: str) -> str | None:
+async def current_revision(engine_url: str, *, connect_args: dict[str, Any] | None = None) -> str | None:
     """The revision the database is at (None: never migrated); for readiness checks and tests."""
-    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True)
+    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args or {})
     try:
         async with wrap_db_errors("revision check"), engine.connect() as conn:
             return await conn.run_sync(_current)

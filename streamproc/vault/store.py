@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,6 +43,7 @@ from streamproc.vault.tables import Counter, Mapping, User, VaultMeta
 log = logging.getLogger(__name__)
 _KEY_CHECK = rotation.KEY_CHECK
 _PURGE_BATCH = 1_000
+_IDENTITY = "vault_id"
 
 
 class Vault:
@@ -102,6 +104,20 @@ class Vault:
             "no configured master key (current or previous) matches this vault's key check "
             "(wrong key, or a key that a rotation has already retired)"
         )
+
+    async def identity(self) -> str:
+        """This vault's identity: a random id created with the vault and stored in it, so every
+        worker on the same database (Postgres) shares it and two embedded vaults never do."""
+        async with wrap_db_errors("identity"), transaction(self._engine, write=True) as conn:
+            insert = dialect_insert(conn)
+            await conn.execute(
+                insert(VaultMeta)
+                .values(key=_IDENTITY, value=uuid.uuid4().hex.encode())
+                .on_conflict_do_nothing(index_elements=[VaultMeta.key])
+            )
+            stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _IDENTITY))
+        assert stored is not None
+        return bytes(stored).decode()
 
     async def assign(
         self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]

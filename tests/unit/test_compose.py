@@ -4,14 +4,13 @@ every worker variable is a real setting, ports and hosts agree, every service is
 from __future__ import annotations
 
 import re
-import typing
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import SecretStr
 
-from streamproc.settings import Settings
+from streamproc.settings import KafkaSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -28,36 +27,78 @@ def worker_env() -> dict[str, str]:
     return {k: substituted(str(v)) for k, v in SERVICES["worker"]["environment"].items()}
 
 
-def test_every_service_has_a_healthcheck() -> None:
-    assert set(SERVICES) == {"kafka", "postgres", "worker", "vllm"}
+ONE_SHOT = {"kafka-acls"}  # init steps: they exit, the worker waits for their success
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    assert set(SERVICES) == {"kafka", "kafka-acls", "postgres", "worker", "vllm"}
     for name, service in SERVICES.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no"
+            continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
-def _is_secret_setting(variable: str) -> bool:
-    """Whether STREAMPROC_A__B names a SecretStr field (what a `_FILE` variable may fill)."""
-    model: Any = Settings
-    *path, last = variable.removeprefix("STREAMPROC_").lower().split("__")
-    for name in path:
-        model = model.model_fields[name].annotation
-    return SecretStr in typing.get_args(model.model_fields[last].annotation)
+def secret_paths(text: str) -> set[str]:
+    return set(re.findall(r"/run/secrets/([a-z_]++)(?!\$)", text))  # kafka_${user}_password: checked below
 
 
-def test_worker_environment_is_valid_settings(monkeypatch: Any) -> None:
+def test_worker_environment_is_valid_settings(monkeypatch: Any, tmp_path: Path) -> None:
+    for name in SERVICES["worker"]["secrets"]:
+        (tmp_path / name).write_text(f"{name}-value\n")
     for key, value in worker_env().items():
         assert key.startswith("STREAMPROC_"), key
-        if key.endswith("_FILE"):
-            # The file exists only inside the container: give the setting it fills directly
-            # (reading `_FILE` variables is the settings' own job, tested with them).
-            key = key.removesuffix("_FILE")
-            assert _is_secret_setting(key), f"{key}_FILE names no secret setting"
-            value = "compose-secret"
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value.replace("/run/secrets/", f"{tmp_path}/"))
     settings = Settings()  # extra="forbid": an unknown or misspelt variable fails here
     assert settings.extraction.extractor == "rules"
     assert settings.vault.master_key is not None
-    assert settings.vault.password is not None and settings.vault.password.get_secret_value() == "compose-secret"
-    assert settings.vault_url.endswith(":compose-secret@postgres:5432/streamproc")
+    kafka = settings.kafka
+    assert (kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username) == ("SASL_SSL", "SCRAM-SHA-512", "worker")
+    assert kafka.sasl_password is not None and kafka.sasl_password.get_secret_value() == "kafka_worker_password-value"
+    assert kafka.ssl_check_hostname and kafka.ssl_cafile == tmp_path / "kafka_ca"
+    assert settings.vault.password is not None
+    assert settings.vault.password.get_secret_value() == "postgres_password-value"
+    assert settings.vault_url.endswith(":postgres_password-value@postgres:5432/streamproc")
+
+
+def test_every_mounted_secret_is_declared_and_granted_to_the_service_using_it() -> None:
+    declared = set(COMPOSE["secrets"])
+    for name, service in SERVICES.items():
+        granted = set(service.get("secrets", []))
+        assert granted <= declared, name
+        used = secret_paths(yaml.safe_dump({k: service.get(k) for k in ("environment", "command", "healthcheck")}))
+        assert used <= granted, f"{name} reads secrets it is not given: {used - granted}"
+    assert not any("PASSWORD:" in f"{k}:" and "_FILE" not in k for k in worker_env()), "a password inline in the worker env"
+
+
+def test_kafka_is_sasl_ssl_only_with_the_authorizer_denying_by_default() -> None:
+    kafka = SERVICES["kafka"]["environment"]
+    protocols = dict(item.split(":") for item in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols["INTERNAL"] == protocols["EXTERNAL"] == "SASL_SSL"
+    assert "PLAINTEXT" not in protocols.values()
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false" and kafka["KAFKA_SUPER_USERS"] == "User:admin"
+
+
+def test_acl_init_step_creates_topics_and_acls_before_the_worker_starts() -> None:
+    acls = SERVICES["kafka-acls"]
+    script = "\n".join(acls["command"])
+    assert "/opt/streamproc/kafka-acls.sh" in script and "--create-topics" in script
+    assert any(v.startswith("./infra/kafka-acls.sh:") for v in acls["volumes"])
+    assert acls["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert SERVICES["worker"]["depends_on"]["kafka-acls"]["condition"] == "service_completed_successfully"
+    for user in ("worker", "edge", "cloud"):
+        assert f"kafka_{user}_password" in acls["secrets"]
+    default_retention = substituted(acls["environment"]["RAW_RETENTION_MS"])
+    assert default_retention == worker_env()["STREAMPROC_KAFKA__RAW_RETENTION_MS"] == str(KafkaSettings().raw_retention_ms)
+
+
+def test_compose_secrets_script_makes_every_secret_file(tmp_path: Path) -> None:
+    root = tmp_path / "secrets"
+    subprocess.run([str(ROOT / "infra" / "compose-secrets.sh"), str(root / "kafka")], check=True, capture_output=True, timeout=120)
+    for secret in COMPOSE["secrets"].values():
+        relative = Path(secret["file"]).relative_to("secrets")
+        assert (root / relative).is_file(), relative
 
 
 def test_database_password_is_a_shared_secret_not_in_any_url() -> None:
@@ -76,6 +117,7 @@ def test_worker_points_at_the_services_it_depends_on() -> None:
     env = worker_env()
     kafka = SERVICES["kafka"]["environment"]
     assert f"INTERNAL://kafka:{env['STREAMPROC_KAFKA__BOOTSTRAP_SERVERS'].split(':')[1]}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert "--bootstrap-server kafka:19092" in "\n".join(SERVICES["kafka-acls"]["command"])
     pg = SERVICES["postgres"]["environment"]
     url = env["STREAMPROC_VAULT__URL"]
     assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}@") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")

@@ -33,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from streamproc.vault.crypto import MasterKeyError, make_key_check, unwrap_dek, wrap_dek
 from streamproc.vault.engine import transaction, wrap_db_errors
 from streamproc.vault.keyring import KeyRing, Unwrap
-from streamproc.vault.tables import User, VaultMeta
+from streamproc.vault.service_keys import unwrap_service_key, wrap_service_key
+from streamproc.vault.tables import ServiceKey, User, VaultMeta
 
 KEY_CHECK = "master_key_check"
 DEFAULT_BATCH = 200
@@ -58,6 +59,9 @@ class WrappedKeyTable:
 
 WRAPPED_KEYS: tuple[WrappedKeyTable, ...] = (
     WrappedKeyTable("users", User.__table__, "user_id", "wrapped_dek", "key_id", unwrap_dek, wrap_dek),  # type: ignore[arg-type]
+    WrappedKeyTable(
+        "service_keys", ServiceKey.__table__, "name", "wrapped_key", "key_id", unwrap_service_key, wrap_service_key  # type: ignore[arg-type]
+    ),
 )
 
 

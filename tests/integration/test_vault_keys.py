@@ -156,19 +156,23 @@ async def test_rotation_killed_mid_way_resumes_and_every_mapping_still_decrypts(
 async def test_status_counts_keys_per_master_key_id_and_rotation_is_idempotent(vault_url: str) -> None:
     old, new = os.urandom(32), os.urandom(32)
     await seed(vault_url, old, ["a", "b", "c"])
+    async with Vault.open(vault_url, old) as vault:
+        sealing_key = await vault.service_key("dead-letter")  # a vault-wide key joins rotation too
     ring = KeyRing(new, (old,))
     await seed(vault_url, ring, ["d"])  # a worker already on the new config
     async with Vault.open(vault_url, ring) as vault:
         before = await vault.key_status()
-        assert before.counts == {"users": {key_id(old): 3, key_id(new): 1}}
-        assert before.not_current == 3 and before.in_use(key_id(old)) == 3
+        assert before.counts == {"users": {key_id(old): 3, key_id(new): 1}, "service_keys": {key_id(old): 1}}
+        assert before.not_current == 4 and before.in_use(key_id(old)) == 4
         first = await vault.rotate_keys(batch=2)
         second = await vault.rotate_keys(batch=2)
         after = await vault.key_status()
-    assert first.rewrapped == {"users": 3} and not first.failed
-    assert second.rewrapped == {"users": 0}
-    assert after.counts == {"users": {key_id(new): 4}} and after.not_current == 0
+    assert first.rewrapped == {"users": 3, "service_keys": 1} and not first.failed
+    assert second.rewrapped == {"users": 0, "service_keys": 0}
+    assert after.counts == {"users": {key_id(new): 4}, "service_keys": {key_id(new): 1}} and after.not_current == 0
     await assert_all_restore(vault_url, KeyRing(new), ["a", "b", "c", "d"])
+    async with Vault.open(vault_url, KeyRing(new)) as vault:
+        assert await vault.service_key("dead-letter") == sealing_key  # same key, new envelope
 
 
 async def test_vault_opens_only_with_a_key_that_created_it(vault_url: str) -> None:
@@ -202,8 +206,8 @@ async def test_rotation_reports_keys_no_configured_master_key_opens(vault_url: s
         status = await vault.key_status()
         with pytest.raises(MasterKeyError, match="not configured"):
             await vault.resolve("b", {"email_1"})
-    assert report.rewrapped == {"users": 1} and report.failed == {"users": 1}
-    assert status.counts == {"users": {key_id(new): 1, key_id(stranger): 1}} and status.not_current == 1
+    assert report.rewrapped["users"] == 1 and report.failed == {"users": 1}
+    assert status.counts["users"] == {key_id(new): 1, key_id(stranger): 1} and status.not_current == 1
 
 
 async def test_a_vault_from_before_key_ids_upgrades_and_rotates(vault_db_url: str) -> None:
@@ -242,7 +246,7 @@ async def test_a_vault_from_before_key_ids_upgrades_and_rotates(vault_db_url: st
     await engine.dispose()
     await migrate(vault_db_url)
     async with Vault.open(vault_db_url, KeyRing(new, (old,))) as vault:
-        assert (await vault.key_status()).counts == {"users": {None: 2}}
+        assert (await vault.key_status()).counts["users"] == {None: 2}
         assert await vault.resolve("a", {"email_1"}) == {"email_1": email("a")}
-        assert (await vault.rotate_keys()).rewrapped == {"users": 2}
+        assert (await vault.rotate_keys()).rewrapped["users"] == 2
     await assert_all_restore(vault_db_url, KeyRing(new), ["a", "b"])

@@ -52,6 +52,8 @@ def summary(b: int, rate: float, batch_sizes: tuple[int, ...], throughput: list[
         "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
         "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
         "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
+        # CPU per turn of this process (and its children): steadier than turns/s on a shared machine.
+        "cpu_ms_per_turn": {name: pick(throughput, name, batch=b).get("cpu_ms_per_turn") for name in ("baseline_tx", "mask", "restore")},
         "mask_to_baseline_ratio_by_batch": {
             str(size): round(pick(throughput, "mask", batch=size)["turns_per_s"] / pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
             for size in batch_sizes
@@ -76,6 +78,9 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
         table.add_row(f"throughput {row['pass']} (batch {row['batch']})", f"{row['turns_per_s']:,.0f} turns/s")
     table.add_row("mask / transactional pass-through", f"{s['mask_to_baseline_ratio']:.2f}")
     table.add_row("restore / transactional pass-through", f"{s['restore_to_baseline_ratio']:.2f}")
+    cpu = s.get("cpu_ms_per_turn", {})
+    if all(cpu.get(k) for k in ("baseline_tx", "mask", "restore")):
+        table.add_row("CPU ms per turn: pass-through / mask / restore", f"{cpu['baseline_tx']:.3f} / {cpu['mask']:.3f} / {cpu['restore']:.3f}")
     for name, lat in s["latency_ms"].items():
         table.add_row(f"latency {name} @ {result['config']['rate']:g}/s p50 / p99", f"{lat['p50']:.0f} / {lat['p99']:.0f} ms")
     for name, lat in s["added_latency_ms"].items():

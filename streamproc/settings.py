@@ -84,7 +84,11 @@ class ExtractionSettings(_Section):
         default_factory=dict,
         description='Extra vLLM engine arguments for vllm-inprocess, as JSON: {"max_model_len": 8192, ...}.',
     )
-    prompt_file: Path | None = Field(default=None, description="Alternative prompt template ({real_name}, {turn}).")
+    prompt_file: Path | None = Field(
+        default=None,
+        description="Alternative prompt template: ours ({real_name}, {turn}) or str.format ({real_name}, "
+        "{input_dialogue_content}, doubled braces); the style is detected at start.",
+    )
     max_tokens: int = Field(default=1024, ge=16)
     timeout_s: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1)

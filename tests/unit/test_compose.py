@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from pydantic import SecretStr
+
 from streamproc.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +37,11 @@ def test_every_service_has_a_healthcheck() -> None:
 def test_worker_environment_is_valid_settings(monkeypatch: Any) -> None:
     for key, value in worker_env().items():
         assert key.startswith("STREAMPROC_"), key
+        if key.endswith("_FILE"):  # the secret-file form of a SecretStr setting: check the setting exists
+            section, _, field = key.removeprefix("STREAMPROC_").removesuffix("_FILE").lower().partition("__")
+            model = type(getattr(Settings(), section))
+            assert model.model_fields[field].annotation == (SecretStr | None), key
+            continue
         monkeypatch.setenv(key, value)
     settings = Settings()  # extra="forbid": an unknown or misspelt variable fails here
     assert settings.extraction.extractor == "rules"
@@ -76,3 +83,13 @@ def test_named_volumes_are_declared() -> None:
 def test_dockerfile_installs_the_package_and_runs_the_worker() -> None:
     dockerfile = (ROOT / "infra" / "Dockerfile").read_text()
     assert "pip install" in dockerfile and 'CMD ["worker"]' in dockerfile
+
+
+def test_the_vllm_api_key_is_one_compose_secret_shared_by_the_server_and_the_worker() -> None:
+    assert "file" in COMPOSE["secrets"]["vllm_api_key"]
+    vllm, worker = SERVICES["vllm"], SERVICES["worker"]
+    assert "vllm_api_key" in vllm["secrets"] and "vllm_api_key" in worker["secrets"]
+    assert worker_env()["STREAMPROC_EXTRACTION__VLLM_API_KEY_FILE"] == "/run/secrets/vllm_api_key"
+    launcher = " ".join(vllm["entrypoint"])
+    assert "VLLM_API_KEY=" in launcher and "/run/secrets/vllm_api_key" in launcher and "exec vllm serve" in launcher
+    assert not any("api-key" in arg for arg in vllm["command"]), "the key stays out of the command line"

@@ -91,9 +91,9 @@ async def test_both_prompt_styles_run_end_to_end_through_a_real_server(
 
 
 async def test_without_the_schema_constraint_every_answer_is_grounded_spans_or_a_turn_error(vllm_server: VllmServer) -> None:
-    turns = turn_texts(12, seed=812)
+    turns = turn_texts(8, seed=812)
     async with VllmHttpExtractor(
-        vllm_server.url, model=SERVED_NAME, template=PromptTemplate.load(), max_tokens=96, timeout_s=60,
+        vllm_server.url, model=SERVED_NAME, template=PromptTemplate.load(), max_tokens=64, timeout_s=60,
         max_concurrency=16, structured=False,
     ) as extractor:
         sent = bodies_of(extractor)
@@ -107,10 +107,10 @@ async def test_without_the_schema_constraint_in_process_junk_never_becomes_a_spa
     inprocess: VllmInProcessExtractor, short_template: PromptTemplate
 ) -> None:
     inprocess.template = short_template  # the random model writes long invented strings
-    inprocess.max_tokens = 64
+    inprocess.max_tokens = 48
     inprocess.structured = False
     try:
-        turns = turn_texts(12, seed=813)
+        turns = turn_texts(8, seed=813)
         seen = assert_grounded_or_turn_error(turns, await each_turn(inprocess, turns))
     finally:
         inprocess.structured = True
@@ -145,7 +145,7 @@ async def test_an_api_key_over_tls_is_required_and_accepted(vllm_secured_server:
 
 async def test_two_servers_one_killed_mid_stream_lose_no_turn(vllm_server: VllmServer, vllm_secured_server: VllmServer) -> None:
     doomed, survivor = vllm_secured_server, vllm_server
-    batches = [turn_texts(8, seed=900 + i) for i in range(10)]
+    batches = [turn_texts(8, seed=900 + i) for i in range(6)]
     extractor = VllmHttpExtractor(
         [doomed.url, survivor.url], model=SERVED_NAME, template=PromptTemplate.load(), max_tokens=256, timeout_s=60,
         max_concurrency=16, api_key=SECURED_API_KEY, ca_file=doomed.tls.ca, probe_interval_s=0.5,  # type: ignore[union-attr]
@@ -180,7 +180,7 @@ async def test_two_servers_one_killed_mid_stream_lose_no_turn(vllm_server: VllmS
 
     async with extractor:
         results, _ = await asyncio.gather(
-            asyncio.gather(lane(range(0, 10, 2)), lane(range(1, 10, 2))), asyncio.wait_for(killer(), 300)
+            asyncio.gather(lane(range(0, 6, 2)), lane(range(1, 6, 2))), asyncio.wait_for(killer(), 300)
         )
         after_kill = dict(answered)
         assert not pool_doomed.healthy, "the killed server is ejected"

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The one list of extractor names: the CLI, eval and the composition root (app.EXTRACTORS) read it.
 ExtractorName = Literal["rules", "vllm-http", "vllm-inprocess", "hybrid"]
+EXTRACTOR_NAMES: tuple[str, ...] = get_args(ExtractorName)
 
 
 class _Section(BaseModel):
@@ -94,6 +96,17 @@ class ExtractionSettings(_Section):
     max_concurrency: int = Field(default=64, ge=1)
     retry_max_s: float = Field(default=30.0, gt=0, description="Longest back-off between retries.")
 
+    @model_validator(mode="after")
+    def _model_location_given(self) -> ExtractionSettings:
+        # Checked here, once, so every entry point fails the same clear way at start.
+        if self.extractor == "vllm-http" and not self.vllm_url:
+            raise ValueError("extractor vllm-http needs vllm_url (--vllm-url or STREAMPROC_EXTRACTION__VLLM_URL)")
+        if self.extractor == "vllm-inprocess" and not self.model:
+            raise ValueError("extractor vllm-inprocess needs model (--model or STREAMPROC_EXTRACTION__MODEL)")
+        if self.extractor == "hybrid" and not (self.vllm_url or self.model):
+            raise ValueError("extractor hybrid needs vllm_url or model")
+        return self
+
     @field_validator("vllm_url", mode="before")
     @classmethod
     def _canonical_urls(cls, value: Any) -> Any:
@@ -151,7 +164,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     kafka: KafkaSettings = KafkaSettings()
     vault: VaultSettings = VaultSettings()
     extraction: ExtractionSettings = ExtractionSettings()

@@ -15,8 +15,8 @@ Contract:
   - `retriable=True`: the failure belongs to the SERVER or the transport, not to any turn:
     connection errors, timeouts, HTTP 5xx and 429, other 4xx (401/403/404: a configuration or
     key problem), no server answering. The same turns should be tried again later.
-  - Configuration errors found while building an extractor (`from_settings`) are
-    `retriable=False` too, but are raised at start, never from `extract()`.
+  - Configuration problems (a missing URL or model, a bad prompt template, vLLM not installed)
+    raise `ConfigurationError`, not an ExtractionError: they are nobody's turn's fault.
   - `ExtractorDead` (not an ExtractionError): the extractor can serve nothing any more (an
     in-process engine died); the worker stops before committing and is restarted.
 - `aclose()` releases engines and connections; extractors are used as async context managers.
@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from streamproc.core.spans import Detection
+from streamproc.wire import RawTurn
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,10 @@ class TurnText:
     role: str
     content: str
     real_name: str | None = None
+
+    @classmethod
+    def of(cls, turn: RawTurn) -> TurnText:
+        return cls(turn.turn_id, turn.role, turn.content, turn.real_name)
 
 
 @runtime_checkable

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from streamproc.core.errors import ExtractionError
+from streamproc.core.errors import ConfigurationError
 
 Style = Literal["streamproc", "str.format"]
 UNKNOWN_NAME = "(not given)"
@@ -51,7 +51,7 @@ class PromptTemplate:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             reason = err.strerror if isinstance(err, OSError) else "not UTF-8"
-            raise ExtractionError(f"cannot read prompt_file {path}: {reason}", retriable=False) from None
+            raise ConfigurationError(f"cannot read prompt_file {path}: {reason}") from None
         return cls.parse(text, source=str(path))
 
     @classmethod
@@ -60,7 +60,7 @@ class PromptTemplate:
         ours = {m.group(1) for m in _OUR_FIELD.finditer(text)}
         if f"{{{UPSTREAM_TURN}}}" in text or (TURN not in ours and ("{{" in text or "}}" in text)):
             if TURN in ours:
-                raise ExtractionError(f"prompt template {source} mixes {{turn}} with the str.format style", retriable=False)
+                raise ConfigurationError(f"prompt template {source} mixes {{turn}} with the str.format style")
             pieces = _format_pieces(text, source)
             appended = ("field", TURN) not in pieces
             if appended:  # the card's code: prompt.format(real_name=...) + turn, after the prompt's last line
@@ -69,22 +69,18 @@ class PromptTemplate:
         if TURN in ours:
             unknown = sorted(ours - {NAME, TURN})
             if unknown:
-                raise ExtractionError(
+                raise ConfigurationError(
                     f"prompt template {source} (streamproc style) has unknown fields {', '.join('{' + u + '}' for u in unknown)}; "
-                    "only {real_name} and {turn}",
-                    retriable=False,
-                )
+                    "only {real_name} and {turn}")
             return cls._checked(_our_pieces(text), "streamproc", source, False)
-        raise ExtractionError(
+        raise ConfigurationError(
             f"prompt template {source} has no turn field: neither {{turn}} (streamproc style) nor "
-            "{input_dialogue_content} / doubled braces (str.format style)",
-            retriable=False,
-        )
+            "{input_dialogue_content} / doubled braces (str.format style)")
 
     @classmethod
     def _checked(cls, pieces: tuple[Piece, ...], style: Style, source: str, appended: bool) -> PromptTemplate:
         if ("field", NAME) not in pieces:  # the own-name rule needs it
-            raise ExtractionError(f"prompt template {source} ({style} style) lacks {{real_name}}", retriable=False)
+            raise ConfigurationError(f"prompt template {source} ({style} style) lacks {{real_name}}")
         return cls(pieces, style, source, appended)
 
     @property
@@ -121,7 +117,7 @@ def _format_pieces(text: str, source: str) -> tuple[Piece, ...]:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as err:
-        raise ExtractionError(f"prompt template {source} (str.format style) is malformed: {err}", retriable=False) from None
+        raise ConfigurationError(f"prompt template {source} (str.format style) is malformed: {err}") from None
     for literal, field, spec, conversion in parsed:
         if literal:
             pieces.append(("text", literal))
@@ -129,10 +125,8 @@ def _format_pieces(text: str, source: str) -> tuple[Piece, ...]:
             continue
         if field not in (NAME, UPSTREAM_TURN) or spec or conversion:
             shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            raise ExtractionError(
+            raise ConfigurationError(
                 f"prompt template {source} (str.format style) has an unknown field {shown}; "
-                "only {real_name} and {input_dialogue_content}",
-                retriable=False,
-            )
+                "only {real_name} and {input_dialogue_content}")
         pieces.append(("field", TURN if field == UPSTREAM_TURN else NAME))
     return tuple(pieces)

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from streamproc.core.errors import ExtractionError
+from streamproc.core.errors import ConfigurationError, ExtractionError
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 from streamproc.extractors.model_request import ModelRequest
@@ -86,9 +86,9 @@ class VllmHttpExtractor(ExtractorBase):
     @classmethod
     def from_settings(cls, settings: ExtractionSettings, metrics: Metrics | None = None) -> VllmHttpExtractor:
         if not settings.vllm_urls:
-            raise ExtractionError("vllm-http needs extraction.vllm_url (--vllm-url)", retriable=False)
+            raise ConfigurationError("vllm-http needs extraction.vllm_url (--vllm-url)")
         if settings.vllm_ca_file is not None and not settings.vllm_ca_file.is_file():
-            raise ExtractionError(f"extraction.vllm_ca_file {settings.vllm_ca_file} is not a file", retriable=False)
+            raise ConfigurationError(f"extraction.vllm_ca_file {settings.vllm_ca_file} is not a file")
         key = settings.vllm_api_key.get_secret_value() if settings.vllm_api_key else None
         return cls(
             settings.vllm_urls,

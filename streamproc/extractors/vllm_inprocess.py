@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from streamproc.core.errors import ExtractionError, ExtractorDead
+from streamproc.core.errors import ConfigurationError, ExtractionError, ExtractorDead
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 from streamproc.extractors.model_request import ModelRequest
@@ -62,7 +62,7 @@ class VllmInProcessExtractor(ExtractorBase):
     @classmethod
     def from_settings(cls, settings: ExtractionSettings, metrics: Metrics | None = None) -> VllmInProcessExtractor:
         if not settings.model:
-            raise ExtractionError("vllm-inprocess needs extraction.model (--model DIR)", retriable=False)
+            raise ConfigurationError("vllm-inprocess needs extraction.model (--model DIR)")
         return cls(
             settings.model,
             template=load_template(settings.prompt_file, cls.name),
@@ -83,7 +83,7 @@ class VllmInProcessExtractor(ExtractorBase):
                 from vllm.engine.arg_utils import AsyncEngineArgs
                 from vllm.v1.engine.async_llm import AsyncLLM
             except ImportError as err:
-                raise ExtractionError(f"vLLM is not installed here ({err.name}); see infra/vllm_cpu.sh or the gpu extra", retriable=False) from None
+                raise ConfigurationError(f"vLLM is not installed here ({err.name}); see infra/vllm_cpu.sh or the gpu extra") from None
             args = AsyncEngineArgs(model=self.model_dir, structured_outputs_config=STRUCTURED_OUTPUTS, **self.engine_args)
             engine = AsyncLLM.from_engine_args(args)
             try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.core.errors import ExtractionError
+from streamproc.core.errors import ConfigurationError, ExtractionError
 from streamproc.core.spans import Detection
 from streamproc.core.taxonomy import PrivacyLevel
 from streamproc.extractors.base import ExtractorBase, TurnText
@@ -44,7 +44,7 @@ def test_prompt_file_replaces_the_template_and_must_have_both_fields(tmp_path: P
     assert PromptTemplate.load(good).render("Ann", "user", "hi").startswith('Name Ann. Output [{"a": 1}]')
     bad = tmp_path / "bad.txt"
     bad.write_text("no fields here", "utf-8")
-    with pytest.raises(ExtractionError, match="no turn field"):
+    with pytest.raises(ConfigurationError, match="no turn field"):
         PromptTemplate.load(bad)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.core.errors import ExtractionError
+from streamproc.core.errors import ConfigurationError, ExtractionError
 from streamproc.extractors.model_request import build_request
 from streamproc.extractors.prompt import PromptTemplate
 from streamproc.extractors.base import TurnText
@@ -81,7 +81,7 @@ def test_a_format_template_with_only_the_name_gets_the_turn_appended_as_the_card
     ],
 )
 def test_unknown_fields_or_no_style_is_a_clear_startup_error(text: str, message: str) -> None:
-    with pytest.raises(ExtractionError, match=message) as info:
+    with pytest.raises(ConfigurationError, match=message) as info:
         PromptTemplate.parse(text)
     assert not info.value.retriable
 
@@ -98,9 +98,9 @@ def test_the_detected_style_is_logged_at_start(tmp_path: Path, caplog: pytest.Lo
 def test_an_unreadable_prompt_file_is_a_startup_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes(b"caf\xe9 {real_name} {turn}")
-    with pytest.raises(ExtractionError, match="not UTF-8"):
+    with pytest.raises(ConfigurationError, match="not UTF-8"):
         PromptTemplate.load(path)
-    with pytest.raises(ExtractionError, match="cannot read"):
+    with pytest.raises(ConfigurationError, match="cannot read"):
         PromptTemplate.load(tmp_path / "missing.txt")
 
 

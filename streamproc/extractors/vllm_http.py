@@ -178,6 +178,12 @@ class VllmHttpExtractor(ExtractorBase):
         self.pool.succeeded(server)
         return answer
 
+    async def readiness(self) -> dict[str, bool]:
+        """Each server: does it answer GET /v1/models with our key and TLS settings and serve the
+        configured model? (For health checks and `doctor`; does not change the pool.)"""
+        answers = await asyncio.gather(*(self._probe(s.url) for s in self.pool.servers))
+        return {s.url: ok for s, ok in zip(self.pool.servers, answers, strict=True)}
+
     async def _probe(self, url: str) -> bool:
         """Readiness of an ejected server: it lists models (with our key) and, when one is
         configured, serves ours."""

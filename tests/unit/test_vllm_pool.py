@@ -163,3 +163,15 @@ async def test_structured_output_off_sends_no_schema_and_parses_tolerantly() -> 
 
     async with extractor(handler, ["http://a"], structured=False) as ex:
         assert [[d.original_text for d in ds] for ds in await ex.extract([TURN])] == [["13712345670"]]
+
+
+async def test_readiness_reports_each_server_with_the_key_and_the_model() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == "Bearer k3y"
+        served = {"a": "m", "b": "other"}.get(request.url.host)
+        if served is None:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={"data": [{"id": served}]})
+
+    async with extractor(handler, ["http://a", "http://b", "http://c"]) as ex:
+        assert await ex.readiness() == {"http://a": True, "http://b": False, "http://c": False}

@@ -154,7 +154,8 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         def settings(vault: Any, batch: int) -> Settings:
             return pass_settings(base, vault, state, max_turns=batch)
 
-        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress)
+        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress,
+                                          smoke=config.smoke)
         vault = await micro.vault_benches(pg_url, scratch_database, values=config.vault_values, users=config.users,
                                           batch_turns=config.default_batch, resolves=config.vault_resolves, progress=progress)
         try:

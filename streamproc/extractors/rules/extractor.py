@@ -24,6 +24,7 @@ from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
 from . import address, financial, identity, itinerary, keys, medical, patterned, people, secrets
+from .normalise import view_of
 from .text import Hit
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
 NAME_DETECTORS: tuple[NamedDetector, ...] = people.NAME_DETECTORS
 
 
+_CELL = 64  # characters per cell of the grid that finds kept spans near a new one
+
+
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     """Keep one span per region and level: higher level first, then longer, then more confident.
 
@@ -49,22 +53,32 @@ def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     those by level, and both facts are reported. So may a span of another type wholly inside a
     longer one ("Priya Nair" inside "my sister, Priya Nair"). Otherwise the longer span wins,
     which is the minimal span that still carries the whole fact.
+
+    Kept spans are filed in a grid of fixed-size cells, so a new span is compared only with the
+    kept spans near it: ten thousand hits in one turn cost ten thousand look-ups, not 10^8.
     """
     ordered = sorted(hits, key=lambda h: (-h.level.rank, -(h.end - h.start), -h.confidence, h.start))
     kept: list[Hit] = []
+    grid: dict[int, list[Hit]] = {}
     for h in ordered:
-        clash = False
-        for k in kept:
-            if not (h.start < k.end and k.start < h.end):
-                continue
-            nested = k.start <= h.start and h.end <= k.end
-            if (k.level == h.level and not (nested and k.privacy_type != h.privacy_type)) or (
-                    nested and k.level != h.level and k.privacy_type == h.privacy_type):
-                clash = True
-                break
-        if not clash:
+        if not any(_clashes(h, k) for k in _near(grid, h)):
             kept.append(h)
+            for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
+                grid.setdefault(cell, []).append(h)
     return sorted(kept, key=lambda h: h.start)
+
+
+def _near(grid: dict[int, list[Hit]], h: Hit) -> Iterator[Hit]:
+    for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
+        yield from grid.get(cell, ())
+
+
+def _clashes(h: Hit, k: Hit) -> bool:
+    if not (h.start < k.end and k.start < h.end):
+        return False
+    nested = k.start <= h.start and h.end <= k.end
+    return (k.level == h.level and not (nested and k.privacy_type != h.privacy_type)) or (
+        nested and k.level != h.level and k.privacy_type == h.privacy_type)
 
 
 class RulesExtractor(ExtractorBase):
@@ -85,20 +99,28 @@ class RulesExtractor(ExtractorBase):
             self._pool = RulesPool(processes, min_confidence)
 
     def detect(self, turn: TurnText) -> list[Detection]:
-        """Detections for one turn, each `original_text` an exact substring of its content."""
-        text = turn.content
-        if not text or not text.strip():
+        """Detections for one turn, each `original_text` an exact substring of its content.
+
+        Detectors read a normalised view (no zero-width or bidi characters, full-width ASCII
+        folded, see normalise.py); each span is mapped back and reported as the original
+        substring, invisible characters inside it included, so masking hides all of it.
+        """
+        if not turn.content or not turn.content.strip():
             return []
+        view = view_of(turn.content)
+        text = view.text
+        real_name = view_of(turn.real_name).text if turn.real_name else turn.real_name
         hits: list[Hit] = []
         for detector in TEXT_DETECTORS:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in NAME_DETECTORS:
-            hits.extend(h for h in named(text, turn.real_name)
+            hits.extend(h for h in named(text, real_name)
                         if h is not None and h.confidence >= self.min_confidence)
         out: list[Detection] = []
         seen: set[str] = set()
         for h in resolve_overlaps(hits):
-            value = text[h.start:h.end]
+            start, end = view.to_original(h.start, h.end)
+            value = turn.content[start:end]
             if value in seen:
                 continue
             seen.add(value)

@@ -145,7 +145,7 @@ def _run(head: str, unit: str, tail: str = "") -> Maker:
     return lambda n: head + unit * max(1, n // len(unit)) + tail
 
 
-def makers(pattern: re.Pattern[str], max_walks: int = 12) -> Iterator[tuple[str, Maker]]:
+def makers(pattern: re.Pattern[str], max_walks: int = 8) -> Iterator[tuple[str, Maker]]:
     """(label, text-of-size-n maker) for one pattern; labels quote at most a short cue."""
     seen: set[tuple[str, str]] = set()
     walks = [walk(pattern, choice) for choice in range(min(widest_branch(pattern), 400))]
@@ -159,7 +159,7 @@ def makers(pattern: re.Pattern[str], max_walks: int = 12) -> Iterator[tuple[str,
         for pos, fill in w.points:
             head = w.text[:pos]
             units = [u for u in fill if u] or ["a"]
-            units = list(dict.fromkeys([*units[:4], *(s for s in SEPARATORS if s in units)]))
+            units = list(dict.fromkeys([*units[:3], *(s for s in SEPARATORS if s in units)]))
             for unit in units:
                 if (head, unit) not in seen:
                     seen.add((head, unit))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
 from streamproc.kafka.flow import TransactionalFlow
@@ -41,7 +41,11 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
-    return RulesExtractor(min_confidence=settings.extraction.rules_min_confidence, processes=settings.extraction.rules_processes)
+    return RulesExtractor(
+        min_confidence=settings.extraction.rules_min_confidence,
+        processes=settings.extraction.rules_processes,
+        phone_regions=settings.extraction.rules_phone_regions,
+    )
 
 
 def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:
@@ -56,15 +60,30 @@ def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor
     return VllmInProcessExtractor.from_settings(ex, metrics=metrics)
 
 
-def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
-    kind = settings.extraction.extractor
-    if kind == "rules":
-        return build_rules(settings)
-    if kind == "hybrid":
-        from streamproc.extractors.hybrid import HybridExtractor
+def build_hybrid(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    from streamproc.extractors.hybrid import HybridExtractor
 
-        return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
-    return build_model(settings, metrics)
+    return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
+
+
+# One builder per name in settings.EXTRACTOR_NAMES (a unit test keeps the two in step).
+EXTRACTORS: dict[str, Callable[[Settings, Metrics | None], Extractor]] = {
+    "rules": lambda settings, _metrics: build_rules(settings),
+    "vllm-http": build_model,
+    "vllm-inprocess": build_model,
+    "hybrid": build_hybrid,
+}
+
+
+def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    return EXTRACTORS[settings.extraction.extractor](settings, metrics)
+
+
+def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
+    """The extractor with its fail-closed policy; the worker and the embedded commands share it."""
+    ex = settings.extraction
+    fallback = build_rules(settings) if ex.on_failure == "fallback" and extractor.name != "rules" else None
+    return ExtractStep(extractor, fallback=fallback, timeout_s=ex.timeout_s, metrics=metrics)
 
 
 class Worker:
@@ -77,8 +96,7 @@ class Worker:
         self.metrics = metrics
         kafka = settings.kafka
         limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
-        fallback = build_rules(settings) if settings.extraction.on_failure == "fallback" and extractor.name != "rules" else None
-        extract = ExtractStep(extractor, fallback=fallback, timeout_s=settings.extraction.timeout_s, metrics=metrics)
+        extract = build_extract_step(settings, extractor, metrics)
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
             TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),

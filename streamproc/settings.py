@@ -8,12 +8,14 @@ Environment variables use the prefix `STREAMPROC_` and `__` between levels, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The one list of extractor names: the CLI, eval and the composition root (app.EXTRACTORS) read it.
 ExtractorName = Literal["rules", "vllm-http", "vllm-inprocess", "hybrid"]
+EXTRACTOR_NAMES: tuple[str, ...] = get_args(ExtractorName)
 
 
 class _Section(BaseModel):
@@ -57,6 +59,13 @@ class ExtractionSettings(_Section):
     rules_processes: int = Field(
         default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
     )
+    rules_phone_regions: tuple[str, ...] = Field(
+        default=("US", "CN", "IN", "GB", "DE", "FR", "JP", "AU", "CA", "BR", "ES", "IT", "KR", "SG", "NL",
+                 "MX", "IL", "HK", "TW"),
+        min_length=1,
+        description="ISO 3166 regions whose national phone formats the rules try for numbers without '+'"
+        ' (JSON list, e.g. ["US","GB"]); fewer regions are faster and more precise.',
+    )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
     vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")
     vllm_engine_args: dict[str, Any] = Field(
@@ -68,6 +77,17 @@ class ExtractionSettings(_Section):
     timeout_s: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
     retry_max_s: float = Field(default=30.0, gt=0, description="Longest back-off between retries.")
+
+    @model_validator(mode="after")
+    def _model_location_given(self) -> ExtractionSettings:
+        # Checked here, once, so every entry point fails the same clear way at start.
+        if self.extractor == "vllm-http" and not self.vllm_url:
+            raise ValueError("extractor vllm-http needs vllm_url (--vllm-url or STREAMPROC_EXTRACTION__VLLM_URL)")
+        if self.extractor == "vllm-inprocess" and not self.model:
+            raise ValueError("extractor vllm-inprocess needs model (--model or STREAMPROC_EXTRACTION__MODEL)")
+        if self.extractor == "hybrid" and not (self.vllm_url or self.model):
+            raise ValueError("extractor hybrid needs vllm_url or model")
+        return self
 
 
 class BatchSettings(_Section):
@@ -92,7 +112,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     kafka: KafkaSettings = KafkaSettings()
     vault: VaultSettings = VaultSettings()
     extraction: ExtractionSettings = ExtractionSettings()

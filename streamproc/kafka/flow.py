@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from streamproc.core.errors import ExtractionError, VaultError
+from streamproc.core.errors import StreamprocError
 from streamproc.kafka.clients import flow_consumer, transactional_producer
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 
 
 def is_retriable(err: BaseException) -> bool:
-    if isinstance(err, ExtractionError):
+    """Errors say for themselves whether trying again can help (StreamprocError.retriable)."""
+    if isinstance(err, StreamprocError):
         return err.retriable
-    return isinstance(err, (KafkaError, VaultError, OSError, asyncio.TimeoutError))
+    return isinstance(err, (KafkaError, OSError, asyncio.TimeoutError))
 
 
 @dataclass

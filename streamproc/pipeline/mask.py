@@ -44,7 +44,7 @@ class MaskStage:
                 decoded.append(decode(record.value, RawTurn, max_bytes=self.kafka.max_record_bytes))
             except InvalidRecord as err:
                 decoded.append(err)
-        turns = [TurnText(t.turn_id, t.role, t.content, t.real_name) for t in decoded if isinstance(t, RawTurn)]
+        turns = [TurnText.of(t) for t in decoded if isinstance(t, RawTurn)]
         return MaskPrepared(records, decoded, await self.extract(turns))
 
     async def finish(self, prepared: MaskPrepared) -> list[Output]:

@@ -23,7 +23,22 @@ from typing import TYPE_CHECKING
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
-from . import address, financial, identity, itinerary, keys, medical, patterned, people, secrets
+from . import (
+    accounts,
+    address,
+    financial,
+    identity,
+    itinerary,
+    keys,
+    medical,
+    national_ids,
+    patterned,
+    people,
+    phones,
+    secrets,
+    urls,
+    wallets,
+)
 from .normalise import view_of
 from .text import Hit
 
@@ -39,6 +54,7 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     *medical.DETECTORS,
     *address.DETECTORS,
     *itinerary.DETECTORS,
+    *phones.DETECTORS, *accounts.DETECTORS, *national_ids.DETECTORS, *wallets.DETECTORS, *urls.DETECTORS,
 )
 NAME_DETECTORS: tuple[NamedDetector, ...] = people.NAME_DETECTORS
 
@@ -87,16 +103,30 @@ class RulesExtractor(ExtractorBase):
     name = "rules"
     version = "1.0.0"
 
-    def __init__(self, min_confidence: float = 0.5, processes: int = 0) -> None:
-        """`processes` > 0 runs `extract` in that many worker processes (see pool.py)."""
+    def __init__(
+        self,
+        min_confidence: float = 0.5,
+        processes: int = 0,
+        phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
+    ) -> None:
+        """`processes` > 0 runs `extract` in that many worker processes (see pool.py).
+
+        `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
+        without `+` (phones.py); unknown codes raise ValueError.
+        """
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
         self.min_confidence = min_confidence
+        regions = tuple(r.upper() for r in phone_regions)
+        chosen = phones.detector(regions)
+        national_ids.warm_up()
+        accounts.warm_up()
+        self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence)
+            self._pool = RulesPool(processes, min_confidence, regions)
 
     def detect(self, turn: TurnText) -> list[Detection]:
         """Detections for one turn, each `original_text` an exact substring of its content.
@@ -111,7 +141,7 @@ class RulesExtractor(ExtractorBase):
         text = view.text
         real_name = view_of(turn.real_name).text if turn.real_name else turn.real_name
         hits: list[Hit] = []
-        for detector in TEXT_DETECTORS:
+        for detector in self._text_detectors:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in NAME_DETECTORS:
             hits.extend(h for h in named(text, real_name)

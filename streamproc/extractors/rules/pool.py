@@ -21,9 +21,9 @@ from streamproc.extractors.rules.extractor import RulesExtractor
 _local: RulesExtractor | None = None
 
 
-def _init(min_confidence: float) -> None:
+def _init(min_confidence: float, phone_regions: tuple[str, ...]) -> None:
     global _local
-    _local = RulesExtractor(min_confidence)
+    _local = RulesExtractor(min_confidence, phone_regions=phone_regions)
 
 
 def _detect_chunk(turns: list[TurnText]) -> list[list[Detection]]:
@@ -32,10 +32,10 @@ def _detect_chunk(turns: list[TurnText]) -> list[list[Detection]]:
 
 
 class RulesPool:
-    def __init__(self, processes: int, min_confidence: float) -> None:
+    def __init__(self, processes: int, min_confidence: float, phone_regions: tuple[str, ...]) -> None:
         self.processes = processes
         self._pool = ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init, initargs=(min_confidence,)
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init, initargs=(min_confidence, phone_regions)
         )
 
     async def detect(self, batch: Sequence[TurnText]) -> list[list[Detection]]:

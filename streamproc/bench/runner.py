@@ -109,7 +109,7 @@ def run_bench_from_args(settings: Settings, args: argparse.Namespace) -> int:
     # being announced, are noise here; -v keeps them.
     quiet = {name: logging.getLogger(name) for name in ("streamproc", "aiokafka")}
     levels = {name: logger.level for name, logger in quiet.items()}
-    if not args.verbose:
+    if not getattr(args, "verbose", False):  # the CLI sets it only when -v is given
         quiet["streamproc"].setLevel(logging.WARNING)
         quiet["aiokafka"].setLevel(logging.ERROR)
     try:

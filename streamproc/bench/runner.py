@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from streamproc.vault.scratch import scratch_database
 
 from streamproc.bench import micro, report
+from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
     KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
 )
@@ -63,15 +64,16 @@ class BenchConfig:
     extractor_messages: int
     vault_values: int
     vault_resolves: int
+    target_rate: float = 1_000.0
 
     @classmethod
     def from_args(cls, settings: Settings, args: argparse.Namespace) -> BenchConfig:
         default = settings.batching.max_turns
         if args.smoke:
             return cls(min(args.turns, 300), min(args.users, 50), args.seed, args.rate, True, (default,), default,
-                       (1.0,), 0.3, 300, 1_000, 200)
+                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate)
         return cls(args.turns, args.users, args.seed, args.rate, False, tuple(sorted({16, default, 256})), default,
-                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000)
+                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000, args.target_rate)
 
     def latency_turns(self, load: float) -> int:
         return max(50, min(self.turns, int(self.rate * load * self.latency_seconds)))
@@ -143,7 +145,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     turns = list(Workload(users=config.users, seed=config.seed).turns(config.turns))
     records = _records(turns)
-    bootstrap, parts = base.kafka.bootstrap_servers, base.kafka.partitions
+    conn, parts = base.kafka, base.kafka.partitions
     registry = TopicRegistry(base.kafka)
     throughput: list[dict[str, Any]] = []
     latency: list[dict[str, Any]] = []
@@ -163,12 +165,12 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
             for batch in config.batch_sizes:
                 s = settings(base.vault, batch)
                 await registry.create(s.kafka)
-                await prefill(bootstrap, s.kafka.raw_topic, records)
+                await prefill(conn, s.kafka.raw_topic, records)
                 row = await throughput_pass(running_passthrough(s.kafka, batch=batch, transactional=True), len(records), progress, f"pass-through tx b={batch}")
                 throughput.append({"pass": "baseline_tx", "batch": batch, **row})
             s = settings(base.vault, config.default_batch)
             await registry.create(s.kafka)
-            await prefill(bootstrap, s.kafka.raw_topic, records)
+            await prefill(conn, s.kafka.raw_topic, records)
             row = await throughput_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=False), len(records), progress, f"pass-through plain b={config.default_batch}")
             throughput.append({"pass": "baseline_plain", "batch": config.default_batch, **row})
 
@@ -177,17 +179,17 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                 async with scratch_database(pg_url) as db:
                     s = settings(bench_vault(base, db), batch)
                     await registry.create(s.kafka)
-                    await prefill(bootstrap, s.kafka.raw_topic, records)
+                    await prefill(conn, s.kafka.raw_topic, records)
                     row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
                     throughput.append({"pass": "mask", "batch": batch, **row})
                     if batch != config.default_batch:
                         continue
-                    masked = await read_values(bootstrap, s.kafka.masked_topic, parts, len(records))
+                    masked = await read_values(conn, s.kafka.masked_topic, parts, len(records))
                     checks["mask_outputs"] = len(masked)
                     checks["planted_values_leaked"] = count_leaks(turns, masked)
                     r = settings(s.vault, batch)
                     await registry.create(r.kafka)
-                    await prefill(bootstrap, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
+                    await prefill(conn, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
                     row = await throughput_pass(running_worker(r, "restore"), len(masked), progress, f"restore flow b={batch}")
                     throughput.append({"pass": "restore", "batch": batch, **row})
 
@@ -198,28 +200,28 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                 s = settings(base.vault, config.default_batch)
                 staging = s.kafka.raw_topic.replace("raw", "staging")
                 await registry.create(s.kafka, staging)
-                await prefill(bootstrap, staging, records[:n])
-                spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                await prefill(conn, staging, records[:n])
+                spec = LatencySpec(conn, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
                 row = await latency_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=True), spec, progress, f"latency pass-through {rate:g}/s")
                 latency.append({"pass": "baseline_tx", **row})
                 async with scratch_database(pg_url) as db:
                     s = settings(bench_vault(base, db), config.default_batch)
                     staging = s.kafka.raw_topic.replace("raw", "staging")
                     await registry.create(s.kafka, staging)
-                    await prefill(bootstrap, staging, records[:n])
-                    spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                    await prefill(conn, staging, records[:n])
+                    spec = LatencySpec(conn, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
                     row = await latency_pass(running_worker(s, "mask"), spec, progress, f"latency mask {rate:g}/s")
                     latency.append({"pass": "mask", **row})
                     if load != 1.0:
                         continue
-                    responses = responses_for(await read_values(bootstrap, s.kafka.masked_topic, parts, n + len(warm)))
+                    responses = responses_for(await read_values(conn, s.kafka.masked_topic, parts, n + len(warm)))
                     r = settings(s.vault, config.default_batch)
                     staging = r.kafka.raw_topic.replace("raw", "staging")
                     await registry.create(r.kafka, staging)
                     paced = [kv for rid, kv in responses if not rid.startswith("warm-")]
                     warm_r = [kv for rid, kv in responses if rid.startswith("warm-")]
-                    await prefill(bootstrap, staging, paced)
-                    spec = LatencySpec(bootstrap, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
+                    await prefill(conn, staging, paced)
+                    spec = LatencySpec(conn, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
                     row = await latency_pass(running_worker(r, "restore"), spec, progress, f"latency restore {rate:g}/s")
                     latency.append({"pass": "restore", **row})
         finally:
@@ -229,7 +231,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         "schema": "streamproc-bench/1",
         "started_at": started,
         "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": _machine(bootstrap, pg_url),
+        "machine": _machine(conn.bootstrap_servers, pg_url),
         "config": asdict(config),
         "throughput": throughput,
         "latency": latency,
@@ -239,7 +241,21 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     }
     result["summary"] = _summary(config, throughput, latency)
     result["targets"] = report.targets(result)
+    result["sizing"] = _sizing(config, result)
     return result
+
+
+def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:
+    """The capacity model (bench/capacity.py) fed with this run's own rates."""
+    sample = list(Workload(users=config.users, seed=config.seed).turns(1_000))
+    tps = result["summary"]["turns_per_s"]
+    return sizing(
+        config.target_rate,
+        mask_per_process=tps["mask"],
+        restore_per_process=tps["restore"],
+        vault_new_per_s=result["vault"]["postgres"]["new_mappings_per_s"],
+        new_mappings_per_turn=sum(len(t.secrets) for t in sample) / len(sample),  # an upper bound: repeats are recalls
+    )
 
 
 def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:

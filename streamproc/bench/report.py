@@ -15,6 +15,7 @@ MASK_RATIO_MIN = 0.5
 ADDED_P99_MAX_MS = 50.0
 VAULT_NEW_MIN = 10_000.0
 EXTRACTOR_MEDIAN_MAX_MS = 2.0
+EXTRACTOR_WORST_MAX_MS = 50.0  # one 32,000-character hostile turn (#10)
 COLORS = {"baseline_tx": "tab:blue", "baseline_plain": "tab:cyan", "mask": "tab:orange", "restore": "tab:green"}
 
 
@@ -26,6 +27,9 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("vault >= 10,000 new mappings/s (Postgres)", "mappings/s", result["vault"]["postgres"]["new_mappings_per_s"], VAULT_NEW_MIN, ">="),
         ("rules extractor median <= 2 ms per message (#7)", "ms", result["extractor"]["median_ms"], EXTRACTOR_MEDIAN_MAX_MS, "<="),
     ]
+    if "hostile" in result["extractor"]:
+        rows.append(("rules extractor worst hostile turn (32,000 chars) <= 50 ms (#10)", "ms",
+                     result["extractor"]["hostile"]["worst_ms"], EXTRACTOR_WORST_MAX_MS, "<="))
     return [
         {"target": name, "unit": unit, "measured": measured, "threshold": threshold,
          "pass": measured >= threshold if op == ">=" else measured <= threshold}
@@ -52,6 +56,10 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
                       f"{v['new_mappings_per_s']:,.0f} / {v['recall_per_s']:,.0f} / {v['lookups_per_s']:,.0f}")
     ex = result["extractor"]
     table.add_row("rules extractor median / p99 per message", f"{ex['median_ms']:.3f} / {ex['p99_ms']:.3f} ms")
+    if "hostile" in ex:
+        h = ex["hostile"]
+        table.add_row(f"rules extractor hostile catalogue ({h['cases']} turns ≤ 32,000 chars) median / worst",
+                      f"{h['median_case_ms']:.0f} / {h['worst_ms']:.0f} ms ({h['worst_case']})")
     console.print(table)
     checks = Table(title="targets (this machine; reported, not asserted)")
     for col in ("target", "measured", "threshold", "result"):

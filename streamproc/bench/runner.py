@@ -111,7 +111,7 @@ def run_bench_from_args(settings: Settings, args: argparse.Namespace) -> int:
     # being announced, are noise here; -v keeps them.
     quiet = {name: logging.getLogger(name) for name in ("streamproc", "aiokafka")}
     levels = {name: logger.level for name, logger in quiet.items()}
-    if not args.verbose:
+    if not getattr(args, "verbose", False):  # the CLI sets it only when -v is given
         quiet["streamproc"].setLevel(logging.WARNING)
         quiet["aiokafka"].setLevel(logging.ERROR)
     try:
@@ -156,7 +156,8 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         def settings(vault: Any, batch: int) -> Settings:
             return pass_settings(base, vault, state, max_turns=batch)
 
-        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress)
+        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress,
+                                          smoke=config.smoke)
         vault = await micro.vault_benches(pg_url, scratch_database, values=config.vault_values, users=config.users,
                                           batch_turns=config.default_batch, resolves=config.vault_resolves, progress=progress)
         try:

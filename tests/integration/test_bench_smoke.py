@@ -53,4 +53,6 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert all(_positive(v) for v in summary["turns_per_s"].values())
     assert _positive(summary["mask_to_baseline_ratio"]) and _positive(summary["restore_to_baseline_ratio"])
     assert {"p50", "p99"} <= summary["added_latency_ms"]["mask"].keys()
-    assert len(result["targets"]) == 4 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    hostile = result["extractor"]["hostile"]
+    assert hostile["cases"] > 0 and _positive(hostile["worst_ms"]) and hostile["worst_ms"] >= hostile["median_case_ms"]
+    assert len(result["targets"]) == 5 and all(isinstance(t["pass"], bool) for t in result["targets"])

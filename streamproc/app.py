@@ -41,7 +41,8 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
-    return RulesExtractor(min_confidence=settings.extraction.rules_min_confidence, processes=settings.extraction.rules_processes)
+    ex = settings.extraction
+    return RulesExtractor(min_confidence=ex.rules_min_confidence, processes=ex.rules_processes, deadline_s=ex.rules_timeout_s)
 
 
 def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor:
@@ -67,6 +68,20 @@ def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extra
     return build_model(settings, metrics)
 
 
+def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
+    """The extractor with its fail-closed policy. The rules that rescue a model's failures are
+    built only for a model; their child process starts on first use."""
+    ex = settings.extraction
+    rules = build_rules(settings) if extractor.name != "rules" else None
+    return ExtractStep(
+        extractor,
+        fallback=rules if ex.on_failure == "fallback" else None,
+        turn_fallback=rules if ex.on_turn_failure == "fallback" else None,
+        timeout_s=ex.timeout_s,
+        metrics=metrics,
+    )
+
+
 class Worker:
     """The mask and restore flows, the health/metrics server, and what they share."""
 
@@ -77,8 +92,8 @@ class Worker:
         self.metrics = metrics
         kafka = settings.kafka
         limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
-        fallback = build_rules(settings) if settings.extraction.on_failure == "fallback" and extractor.name != "rules" else None
-        extract = ExtractStep(extractor, fallback=fallback, timeout_s=settings.extraction.timeout_s, metrics=metrics)
+        self.extract = build_extract_step(settings, extractor, metrics)
+        extract = self.extract
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
             TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
@@ -115,7 +130,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics()
     async with open_vault(settings) as vault:
         extractor = build_extractor(settings, metrics)
+        worker = Worker(settings, vault, extractor, metrics)
         try:
-            await Worker(settings, vault, extractor, metrics).run(stop)
+            await worker.run(stop)
         finally:
-            await extractor.aclose()
+            await worker.extract.aclose()

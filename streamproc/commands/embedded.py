@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from streamproc.app import build_extractor, open_vault
+from streamproc.app import build_extract_step, build_extractor, open_vault
 from streamproc.codec import encode
 from streamproc.commands.lines import LineErrors, chunks, open_input, read_models
 from streamproc.core import masking
@@ -16,7 +16,6 @@ from streamproc.core.policy import Action, Policy
 from streamproc.core.taxonomy import PrivacyLevel
 from streamproc.extractors.base import TurnText
 from streamproc.masker import mask_turns, restore_response
-from streamproc.pipeline.extract import ExtractStep
 from streamproc.ops.metrics import Metrics
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, RawTurn
@@ -31,27 +30,28 @@ def _finish(errors: LineErrors, strict: bool) -> int:
 
 
 async def mask(settings: Settings, path: Path | None, out: TextIO, strict: bool) -> int:
+    """Every line is masked or reported on stderr (a bad record, or a turn no extractor could
+    answer); one bad line never stops the run."""
     errors = LineErrors(str(path or "<stdin>"))
     metrics = Metrics()
     async with open_vault(settings) as vault:
-        extractor = build_extractor(settings, metrics)
-        fallback = None
-        if settings.extraction.on_failure == "fallback" and extractor.name != "rules":
-            from streamproc.app import build_rules
-
-            fallback = build_rules(settings)
-        step = ExtractStep(extractor, fallback=fallback, timeout_s=settings.extraction.timeout_s, metrics=metrics)
+        step = build_extract_step(settings, build_extractor(settings, metrics), metrics)
         try:
             with open_input(path) as stream:
                 for chunk in chunks(read_models(stream, RawTurn, errors, max_bytes=settings.kafka.max_record_bytes), BATCH):
-                    turns = [t for _, t in chunk]
-                    extraction = await step([TurnText(t.turn_id, t.role, t.content, t.real_name) for t in turns])
-                    masked = await mask_turns(vault, turns, extraction.detections, extraction.extractor, degraded=extraction.degraded)
+                    ext = await step([TurnText(t.turn_id, t.role, t.content, t.real_name) for _, t in chunk])
+                    ready = []
+                    for (line_no, turn), found, info, degraded in zip(chunk, ext.detections, ext.extractors, ext.degraded, strict=True):
+                        if isinstance(found, InvalidRecord):
+                            errors.report(line_no, f"{found.error_class}: {found.reason}")
+                        else:
+                            ready.append((turn, found, info, degraded))
+                    masked = await mask_turns(vault, [r[0] for r in ready], [r[1] for r in ready], [r[2] for r in ready], degraded=[r[3] for r in ready])
                     for turn in masked:
                         out.write(encode(turn).decode() + "\n")
                     out.flush()
         finally:
-            await extractor.aclose()
+            await step.aclose()
     return _finish(errors, strict)
 
 

@@ -31,5 +31,13 @@ class ExtractionError(StreamprocError):
         self.retriable = retriable
 
 
+class ExtractionTimeout(ExtractionError):
+    """The extractor passed its deadline and was stopped (its process killed). Data-specific: the
+    turn that caused it is dead-lettered, never retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retriable=False)
+
+
 class VaultError(StreamprocError):
     """The vault could not read or write; always retriable from the stream's point of view."""

@@ -13,7 +13,12 @@ pauses its partitions (still polling, so it stays in the group) until the oldest
 
 Failures: retriable ones (broker or vault unreachable, extractor down under the retry policy) end
 the current run without committing; the loop rebuilds its clients after a back-off and resumes
-from the committed offsets. Anything else propagates and stops the worker: fail closed.
+from the committed offsets. Anything else propagates and stops the worker: fail closed. Data never
+does either: bad records, turns no extractor answers and outputs too large to send become dead
+letters in the stage, before anything is produced.
+
+On stop (SIGTERM), batches in flight get `drain_s` to commit; the rest is abandoned (child
+processes killed) and replayed by the next owner, as after a crash.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka import errors as kafka_errors
 from aiokafka.errors import KafkaError
 
 from streamproc.core.errors import ExtractionError, VaultError
@@ -41,10 +47,45 @@ from streamproc.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# Kafka errors a restart of the flow cannot fix: the same produce or the same configuration fails
+# again, so retrying would loop forever. aiokafka's own `retriable` flag is narrower than what a
+# restart fixes (KafkaTimeoutError, ProducerFenced, IllegalStateError are not "retriable" for one
+# request, but a fresh client recovers from them), so this list names the hopeless ones instead.
+NEVER_RETRY: tuple[type[KafkaError], ...] = (
+    kafka_errors.MessageSizeTooLargeError,
+    kafka_errors.RecordTooLargeError,
+    kafka_errors.RecordListTooLargeError,
+    kafka_errors.InvalidTopicError,
+    kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.GroupAuthorizationFailedError,
+    kafka_errors.ClusterAuthorizationFailedError,
+    kafka_errors.TransactionalIdAuthorizationFailed,
+    kafka_errors.AuthenticationFailedError,
+    kafka_errors.SaslAuthenticationFailed,
+    kafka_errors.UnsupportedVersionError,
+    kafka_errors.UnsupportedForMessageFormatError,
+    kafka_errors.UnsupportedCodecError,
+    kafka_errors.IncompatibleBrokerVersion,
+    kafka_errors.InvalidRequiredAcksError,
+    kafka_errors.KafkaConfigurationError,
+    kafka_errors.InvalidConfigurationError,
+    kafka_errors.PolicyViolationError,
+    kafka_errors.OffsetMetadataTooLargeError,
+)
+
+
+class AssignmentChanged(KafkaError):
+    """A partition's producer is gone: the assignment moved under a commit. A restart fixes it."""
+
+    retriable = True
+
+
 def is_retriable(err: BaseException) -> bool:
     if isinstance(err, ExtractionError):
         return err.retriable
-    return isinstance(err, (KafkaError, VaultError, OSError, asyncio.TimeoutError))
+    if isinstance(err, KafkaError):
+        return err.retriable or not isinstance(err, NEVER_RETRY)
+    return isinstance(err, (VaultError, OSError, asyncio.TimeoutError))
 
 
 @dataclass
@@ -181,7 +222,7 @@ class TransactionalFlow:
     async def _commit_partition(self, partition: int, outputs: list[Output], next_offset: int) -> None:
         producer = self._producers.get(partition)
         if producer is None:
-            raise KafkaError(f"no producer for partition {partition}: assignment changed")
+            raise AssignmentChanged(f"no producer for partition {partition}: assignment changed")
         async with producer.transaction():
             for out in outputs:
                 await producer.send(out.topic, out.value, key=out.key)
@@ -190,10 +231,11 @@ class TransactionalFlow:
             )
 
     async def _drain(self, consumer: AIOKafkaConsumer) -> None:
-        """On a graceful stop, finish what is in flight (bounded), so little is replayed later."""
+        """On a graceful stop, finish what is in flight within `drain_s`, so little is replayed
+        later; a batch stuck past that is abandoned (its extraction cancelled) by the caller."""
         if self._batcher:
             self._launch(self._batcher.flush(), self.clock())
-        deadline = self.clock() + 30
+        deadline = self.clock() + self.batching.drain_s
         while self._inflight and self.clock() < deadline:
             head = self._inflight[0]
             done, _ = await asyncio.wait({head.task}, timeout=max(0.0, deadline - self.clock()))

@@ -1,4 +1,5 @@
-"""Mask stage: RawTurn records -> MaskedTurn outputs (and dead letters for bad records)."""
+"""Mask stage: RawTurn records -> MaskedTurn outputs, and dead letters for the records that cannot
+be masked (undecodable, a turn no extractor could answer, an output too large to produce)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,32 @@ from dataclasses import dataclass
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
+from streamproc.core.spans import Detection
 from streamproc.extractors.base import TurnText
 from streamproc.masker import PlaceholderStore, mask_turns
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
-from streamproc.pipeline.extract import Extraction, ExtractStep
+from streamproc.pipeline.extract import ExtractStep
+from streamproc.pipeline.outputs import bounded
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
-from streamproc.wire import RawTurn
+from streamproc.wire import ExtractorInfo, RawTurn
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A decoded turn and its extraction, ready to mask."""
+
+    turn: RawTurn
+    detections: list[Detection]
+    extractor: ExtractorInfo
+    degraded: bool
 
 
 @dataclass(frozen=True, slots=True)
 class MaskPrepared:
     records: Sequence[Record]
-    decoded: list[RawTurn | InvalidRecord]
-    extraction: Extraction
+    items: list[Ready | InvalidRecord]
 
 
 class MaskStage:
@@ -44,21 +56,36 @@ class MaskStage:
                 decoded.append(decode(record.value, RawTurn, max_bytes=self.kafka.max_record_bytes))
             except InvalidRecord as err:
                 decoded.append(err)
-        turns = [TurnText(t.turn_id, t.role, t.content, t.real_name) for t in decoded if isinstance(t, RawTurn)]
-        return MaskPrepared(records, decoded, await self.extract(turns))
+        turns = [t for t in decoded if isinstance(t, RawTurn)]
+        ext = await self.extract([TurnText(t.turn_id, t.role, t.content, t.real_name) for t in turns])
+        answers = iter(zip(ext.detections, ext.extractors, ext.degraded, strict=True))
+        items: list[Ready | InvalidRecord] = []
+        for item in decoded:
+            if isinstance(item, InvalidRecord):
+                items.append(item)
+                continue
+            found, info, degraded = next(answers)
+            items.append(found if isinstance(found, InvalidRecord) else Ready(item, found, info, degraded))
+        return MaskPrepared(records, items)
 
     async def finish(self, prepared: MaskPrepared) -> list[Output]:
-        good = [(r, t) for r, t in zip(prepared.records, prepared.decoded, strict=True) if isinstance(t, RawTurn)]
-        ext = prepared.extraction
-        masked = await mask_turns(self.store, [t for _, t in good], ext.detections, ext.extractor, degraded=ext.degraded)
-        by_offset = {(r.partition, r.offset): m for (r, _), m in zip(good, masked, strict=True)}
+        ready = [i for i in prepared.items if isinstance(i, Ready)]
+        masked = iter(await mask_turns(
+            self.store, [r.turn for r in ready], [r.detections for r in ready],
+            [r.extractor for r in ready], degraded=[r.degraded for r in ready],
+        ))
         outputs = []
-        for record, item in zip(prepared.records, prepared.decoded, strict=True):
-            if isinstance(item, InvalidRecord):
-                self.limiter.admit(time.monotonic())
-                self.metrics.dead_letters.labels(self.flow, item.error_class).inc()
-                outputs.append(dead_letter(record, item, self.kafka.dead_letter_topic))
+        for record, item in zip(prepared.records, prepared.items, strict=True):
+            if isinstance(item, Ready):
+                turn = next(masked)
+                out = Output(record.partition, self.kafka.masked_topic, turn.user_id.encode(), encode(turn))
+                result: Output | InvalidRecord = bounded(out, self.kafka)
             else:
-                turn = by_offset[(record.partition, record.offset)]
-                outputs.append(Output(record.partition, self.kafka.masked_topic, turn.user_id.encode(), encode(turn)))
+                result = item
+            if isinstance(result, InvalidRecord):
+                self.limiter.admit(time.monotonic())
+                self.metrics.dead_letters.labels(self.flow, result.error_class).inc()
+                outputs.append(dead_letter(record, result, self.kafka.dead_letter_topic))
+            else:
+                outputs.append(result)
         return outputs

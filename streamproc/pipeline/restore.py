@@ -10,6 +10,7 @@ from streamproc.core.errors import InvalidRecord
 from streamproc.masker import PlaceholderStore, restore_responses
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
+from streamproc.pipeline.outputs import bounded
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
 from streamproc.wire import CloudResponse
@@ -39,10 +40,13 @@ class RestoreStage:
         outputs = []
         for record, item in zip(records, decoded, strict=True):
             result = next(restored) if isinstance(item, CloudResponse) else item
+            if not isinstance(result, InvalidRecord):  # restoring can expand a reply a lot
+                out = Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result))
+                result = bounded(out, self.kafka)
             if isinstance(result, InvalidRecord):  # bad record, or UnknownUser
                 self.limiter.admit(time.monotonic())
                 self.metrics.dead_letters.labels(self.flow, result.error_class).inc()
                 outputs.append(dead_letter(record, result, self.kafka.dead_letter_topic))
             else:
-                outputs.append(Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result)))
+                outputs.append(result)
         return outputs

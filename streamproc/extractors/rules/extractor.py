@@ -73,8 +73,9 @@ class RulesExtractor(ExtractorBase):
     name = "rules"
     version = "1.0.0"
 
-    def __init__(self, min_confidence: float = 0.5, processes: int = 0) -> None:
-        """`processes` > 0 runs `extract` in that many worker processes (see pool.py)."""
+    def __init__(self, min_confidence: float = 0.5, processes: int = 0, deadline_s: float = 10.0) -> None:
+        """`processes` > 0 runs `extract` in that many child processes (see pool.py), each call
+        under `deadline_s`; 0 runs it in a thread, where no deadline can be enforced."""
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
         self.min_confidence = min_confidence
@@ -82,7 +83,7 @@ class RulesExtractor(ExtractorBase):
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence)
+            self._pool = RulesPool(processes, min_confidence, deadline_s)
 
     def detect(self, turn: TurnText) -> list[Detection]:
         """Detections for one turn, each `original_text` an exact substring of its content."""
@@ -114,7 +115,7 @@ class RulesExtractor(ExtractorBase):
 
     async def aclose(self) -> None:
         if self._pool is not None:
-            await asyncio.to_thread(self._pool.close)
+            self._pool.close()
             self._pool = None
 
     def _detect_all(self, batch: list[TurnText]) -> list[list[Detection]]:

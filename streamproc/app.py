@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
+async def open_vault(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Vault]:
     """Migrate to the current schema, then open. The master key file is created on first use."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     master_key = load_or_create_master_key(settings.vault.master_key, settings.state_dir)
     await migrate(settings.vault_url)
-    async with Vault.open(settings.vault_url, master_key, pool_size=settings.vault.pool_size) as vault:
+    counter = metrics.bad_policies.inc if metrics is not None else None
+    async with Vault.open(settings.vault_url, master_key, pool_size=settings.vault.pool_size, on_unreadable_policy=counter) as vault:
         yield vault
 
 
@@ -128,7 +129,7 @@ class Worker:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics()
-    async with open_vault(settings) as vault:
+    async with open_vault(settings, metrics) as vault:
         extractor = build_extractor(settings, metrics)
         worker = Worker(settings, vault, extractor, metrics)
         try:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streamproc.core.policy import MAX_TTL_S, MIN_TTL_S, check_ttl
 from streamproc.ops.logs import configure
 from streamproc.settings import Settings
 
@@ -73,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     pset.add_argument("user_id")
     for level in LEVELS:
         pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"])
-        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help="0 removes the TTL")
+        pset.add_argument(
+            f"--{level}-ttl", type=int, metavar="SECONDS", help=f"{MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes the TTL"
+        )
 
     schemas = sub.add_parser("schemas", help="write the wire models' JSON Schemas")
     schemas.add_argument("--out", type=Path, default=Path("schemas"))
@@ -131,6 +134,13 @@ def dispatch(args: argparse.Namespace) -> int:
         ttls = {}
         if args.policy_command == "set":
             ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
+            for lvl, seconds in ttls.items():
+                try:
+                    if seconds is not None:
+                        check_ttl(seconds)
+                except ValueError as err:  # one line, exit 2, like any other usage error
+                    print(f"streamproc policy set: error: --{lvl}-ttl: {err} (0 removes it)", file=sys.stderr)
+                    return 2
         return asyncio.run(embedded.policy(settings, args.user_id, changes, ttls))
     if command == "produce":
         return asyncio.run(kafka_tools.produce(settings, args.file, args.topic, args.kind, args.strict))

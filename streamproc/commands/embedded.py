@@ -34,7 +34,7 @@ async def mask(settings: Settings, path: Path | None, out: TextIO, strict: bool)
     answer); one bad line never stops the run."""
     errors = LineErrors(str(path or "<stdin>"))
     metrics = Metrics()
-    async with open_vault(settings) as vault:
+    async with open_vault(settings, metrics) as vault:
         step = build_extract_step(settings, build_extractor(settings, metrics), metrics)
         try:
             with open_input(path) as stream:

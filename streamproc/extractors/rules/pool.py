@@ -20,10 +20,11 @@ import ctypes.util
 import logging
 import multiprocessing
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Protocol
 
 from streamproc.core.errors import ExtractionError, ExtractionTimeout
 from streamproc.core.spans import Detection
@@ -34,13 +35,20 @@ READY = "ready"
 STARTUP_S = 120.0  # a cold child imports the detectors and loads lexicons; generous on a busy box
 
 
-def _serve(conn: Connection, min_confidence: float) -> None:
-    """The child's whole life: build, warm up, then answer one batch per message until EOF."""
+class TurnDetector(Protocol):
+    def detect(self, turn: TurnText) -> list[Detection]: ...
+
+
+def rules_detector(min_confidence: float) -> TurnDetector:
     from streamproc.extractors.rules.extractor import RulesExtractor
 
-    _die_with_parent()
+    return RulesExtractor(min_confidence)
 
-    extractor = RulesExtractor(min_confidence)
+
+def _serve(conn: Connection, build: Callable[[], TurnDetector]) -> None:
+    """The child's whole life: build, warm up, then answer one batch per message until EOF."""
+    _die_with_parent()
+    extractor = build()
     extractor.detect(TurnText("warm-up", "user", "warm up: 张三 phone 13800000000 at 1 Main St", "Ann"))
     conn.send(READY)
     while True:
@@ -63,10 +71,11 @@ def _die_with_parent() -> None:
 class _Child:
     """One child process and its pipe; started lazily, replaced after a kill."""
 
-    def __init__(self, min_confidence: float) -> None:
-        self.min_confidence = min_confidence
+    def __init__(self, build: Callable[[], TurnDetector]) -> None:
+        self.build = build
         self.process: BaseProcess | None = None
         self.conn: Connection | None = None
+        self.busy = False  # a batch is in the child's hands
 
     async def call(self, batch: list[TurnText], deadline_s: float) -> list[list[Detection]]:
         if self.process is None or not self.process.is_alive():
@@ -74,8 +83,10 @@ class _Child:
         assert self.conn is not None
         try:
             self.conn.send(batch)
+            self.busy = True
             async with asyncio.timeout(deadline_s):
                 reply = await _receive(self.conn)
+            self.busy = False
         except TimeoutError:
             self.kill()
             raise ExtractionTimeout(f"rules detection passed its {deadline_s:g}s deadline on {len(batch)} turn(s)") from None
@@ -94,7 +105,7 @@ class _Child:
         self.kill()
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(target=_serve, args=(child, self.min_confidence), daemon=True, name="streamproc-rules")
+        process = ctx.Process(target=_serve, args=(child, self.build), daemon=True, name="streamproc-rules")
         process.start()
         child.close()
         self.process, self.conn = process, parent
@@ -110,6 +121,7 @@ class _Child:
 
     def kill(self) -> None:
         process, conn, self.process, self.conn = self.process, self.conn, None, None
+        self.busy = False
         if conn is not None:
             conn.close()
         if process is not None:
@@ -134,10 +146,13 @@ async def _receive(conn: Connection) -> Any:
 
 
 class RulesPool:
-    def __init__(self, processes: int, min_confidence: float, deadline_s: float = 10.0) -> None:
+    def __init__(
+        self, processes: int, min_confidence: float, deadline_s: float = 10.0, build: Callable[[], TurnDetector] | None = None
+    ) -> None:
+        """`build` (a picklable callable) makes each child's detector; the rules by default."""
         self.processes = processes
         self.deadline_s = deadline_s
-        self._children = [_Child(min_confidence) for _ in range(processes)]
+        self._children = [_Child(build or partial(rules_detector, min_confidence)) for _ in range(processes)]
         self._free: asyncio.Queue[_Child] | None = None
 
     async def detect(self, batch: Sequence[TurnText]) -> list[list[Detection]]:

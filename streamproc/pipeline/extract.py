@@ -137,8 +137,14 @@ class ExtractStep:
 
     async def _run(self, extractor: Extractor, turns: Sequence[TurnText]) -> list[list[Detection]]:
         started = time.perf_counter()
-        async with asyncio.timeout(self.timeout_s):
-            detections = await extractor.extract(turns)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                detections = await extractor.extract(turns)
+        except (ExtractionError, TimeoutError):
+            raise
+        except Exception as err:  # an extractor bug on some input is data-specific: isolate the turn
+            log.error("extractor %s raised %s on %d turn(s)", extractor.name, type(err).__name__, len(turns))
+            raise ExtractionError(f"{extractor.name} raised {type(err).__name__}", retriable=False) from None
         self.metrics.extraction_latency.labels(extractor.name).observe(time.perf_counter() - started)
         if len(detections) != len(turns):
             raise ExtractionError(f"{extractor.name} returned {len(detections)} results for {len(turns)} turns", retriable=False)

@@ -177,3 +177,42 @@ async def test_cancelling_a_call_kills_the_spinning_child() -> None:
             os.kill(pid, 0)  # killed and reaped
     finally:
         pool.close()
+
+
+class CrashesOnMarker:
+    """A detector with a bug that one input triggers."""
+
+    def detect(self, turn: TurnText) -> list[Detection]:
+        if turn.content == "CRASH":
+            raise IndexError("boom at a private value")
+        return _found(turn, "rules:child")
+
+
+def build_crashing() -> CrashesOnMarker:
+    return CrashesOnMarker()
+
+
+async def test_a_detector_bug_on_one_turn_dead_letters_that_turn_only_without_its_message() -> None:
+    pool = RulesPool(1, 0.5, deadline_s=30, build=build_crashing)
+    try:
+        step = ExtractStep(PoolRules(pool), fallback=None, timeout_s=60, metrics=Metrics())
+        ext = await step([_turn(0), _turn(1, "CRASH")])
+        failed = ext.detections[1]
+        assert isinstance(failed, InvalidRecord) and failed.error_class == "ExtractionFailed"
+        assert "private" not in failed.reason
+        assert isinstance(ext.detections[0], list)
+    finally:
+        pool.close()
+
+
+class BuggyModel(FakeModel):
+    async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:
+        if any(t.content == "CRASH" for t in batch):
+            raise KeyError("a private value")
+        return await super().extract(batch)
+
+
+async def test_an_extractor_bug_on_one_turn_is_isolated_like_any_turn_failure() -> None:
+    step, _ = _step(BuggyModel())
+    ext = await step([_turn(0), _turn(1, "CRASH")])
+    assert ext.degraded == [False, True]

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -56,7 +57,18 @@ def _serve(conn: Connection, build: Callable[[], TurnDetector]) -> None:
             batch = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send([extractor.detect(turn) for turn in batch])
+        try:
+            reply: object = [extractor.detect(turn) for turn in batch]
+        except Exception as err:  # a detector bug on some input: report its class, never its message
+            reply = Failed(type(err).__name__)
+        conn.send(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A child's answer when detection raised: the exception's class name only."""
+
+    error_class: str
 
 
 def _die_with_parent() -> None:
@@ -96,6 +108,8 @@ class _Child:
         except BaseException:  # cancelled mid-call: the child's state is unknown, replace it
             self.kill()
             raise
+        if isinstance(reply, Failed):
+            raise ExtractionError(f"rules detection raised {reply.error_class}", retriable=False)
         if not isinstance(reply, list) or len(reply) != len(batch):
             self.kill()
             raise ExtractionError("rules process answered out of protocol", retriable=False)

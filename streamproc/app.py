@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
 from streamproc.kafka.flow import TransactionalFlow
@@ -58,19 +58,28 @@ def build_model(settings: Settings, metrics: Metrics | None = None) -> Extractor
     return VllmInProcessExtractor.from_settings(ex, metrics=metrics)
 
 
-def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
-    kind = settings.extraction.extractor
-    if kind == "rules":
-        return build_rules(settings)
-    if kind == "hybrid":
-        from streamproc.extractors.hybrid import HybridExtractor
+def build_hybrid(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    from streamproc.extractors.hybrid import HybridExtractor
 
-        return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
-    return build_model(settings, metrics)
+    return HybridExtractor(build_model(settings, metrics), build_rules(settings), metrics=metrics)
+
+
+# One builder per name in settings.EXTRACTOR_NAMES (a unit test keeps the two in step).
+EXTRACTORS: dict[str, Callable[[Settings, Metrics | None], Extractor]] = {
+    "rules": lambda settings, _metrics: build_rules(settings),
+    "vllm-http": build_model,
+    "vllm-inprocess": build_model,
+    "hybrid": build_hybrid,
+}
+
+
+def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extractor:
+    return EXTRACTORS[settings.extraction.extractor](settings, metrics)
 
 
 def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
-    """The extractor with its fail-closed policy. The rules that rescue a model's failures are
+    """The extractor with its fail-closed policy; the worker and the embedded commands share it.
+    The rules that rescue a model's failures are
     built only for a model; their child process starts on first use."""
     ex = settings.extraction
     rules = build_rules(settings) if extractor.name != "rules" else None

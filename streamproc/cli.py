@@ -1,26 +1,302 @@
-"""`streamproc` command line. Parses arguments, builds Settings once, dispatches to commands/.
+"""`streamproc` command line: every parser and the one command table live here.
 
-Settings come from STREAMPROC_* environment variables; a few flags override them for convenience.
+`main` parses, builds Settings once (STREAMPROC_* environment variables, a few flags on top) and
+runs the command the table names. Implementations live in streamproc/commands/ and are imported
+only when their command runs, so `--help` stays fast.
+
+Exit codes: 0 all went well; 1 some input was rejected or the command failed; 2 a usage or
+configuration error; 130 interrupted. Errors are one line on stderr (`streamproc: error: ...`);
+`-v` (anywhere on the line) adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from streamproc.core.errors import StreamprocError
 from streamproc.core.policy import MAX_TTL_S, MIN_TTL_S, check_ttl
-from streamproc.ops.logs import configure
-from streamproc.settings import Settings
+from streamproc.settings import EXTRACTOR_NAMES, Settings
 
 LEVELS = ("pl2", "pl3", "pl4")
 
+ENVIRONMENT = """\
+settings come from STREAMPROC_* environment variables (see the README), most used:
+  STREAMPROC_STATE_DIR             state directory; the embedded vault is STATE_DIR/vault.db
+                                   (default ~/.local/state/streamproc)
+  STREAMPROC_VAULT__URL            vault database (default: SQLite under the state directory)
+  STREAMPROC_VAULT__MASTER_KEY     base64 of 32 bytes (default: a key file under the state directory)
+  STREAMPROC_KAFKA__BOOTSTRAP_SERVERS   broker address (default 127.0.0.1:9092)
+  STREAMPROC_EXTRACTION__EXTRACTOR      rules | vllm-http | vllm-inprocess | hybrid
+"""
 
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {}
+RAW_TURN = """\
+input: JSON Lines, one RawTurn per line (schema: `streamproc schemas`), fields
+  turn_id, user_id, session_id, role (user|assistant), content (<= 32,000 chars), ts (ISO 8601);
+  optional real_name (the user's own name, so it is told apart from third parties) and
+  policy ({"PL2": "mask", ...}; may only tighten the stored policy).
+"""
+
+CLOUD_RESPONSE = """\
+input: JSON Lines, one CloudResponse per line (schema: `streamproc schemas`), fields
+  response_id, user_id, session_id, in_reply_to, content (with placeholders), ts.
+"""
+
+LEVEL_HELP = """\
+privacy levels: PL2 identifiable PII (names, contacts, addresses), PL3 highly sensitive
+(ids, accounts, health, money, locations), PL4 immediately exploitable secrets (passwords,
+codes, keys). Actions: keep (pass through), mask (reversible placeholder, value stored
+encrypted, optional TTL), redact (placeholder, nothing stored, never restorable).
+"""
+
+FILTER_NOTE = """\
+Reads the file, or stdin when none is given, and writes one output line per input line to
+stdout, as soon as it is ready (usable as a live filter). A rejected line becomes an error
+record {"error": {...}} without its content, is reported on stderr, and makes the exit code 1.
+"""
+
+
+class UsageError(StreamprocError):
+    """The command line or the settings are wrong: exit 2."""
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    description: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Settings, argparse.Namespace], int]
+    needs_settings: bool = True
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _extractor_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--extractor", choices=EXTRACTOR_NAMES, help="default: rules (or STREAMPROC_EXTRACTION__EXTRACTOR)")
+    p.add_argument("--vllm-url", help="vLLM OpenAI-compatible server, e.g. http://gpu:8000 (with or without /v1)")
+    p.add_argument("--model", help="model directory (in-process) or served model name (HTTP)")
+    p.add_argument("--on-failure", choices=["retry", "fallback"], help="when the extractor fails: retry, or rules only")
+    p.add_argument("--prompt-file", type=Path, help="extraction prompt template for the model")
+
+
+def _input_file(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", type=Path, help="JSON Lines input; stdin when omitted")
+    p.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
+
+
+def _worker_args(p: argparse.ArgumentParser) -> None:
+    _extractor_flags(p)
+    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066)")
+
+
+def _mask_args(p: argparse.ArgumentParser) -> None:
+    _input_file(p)
+    _extractor_flags(p)
+
+
+def _forget_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("user_id")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _policy_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="policy_command", required=True, metavar="{show,set}")
+    sub.add_parser("show", help="print a user's policy").add_argument("user_id")
+    pset = sub.add_parser("set", help="change a user's per-level actions or TTLs", description=LEVEL_HELP,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    pset.add_argument("user_id")
+    for level in LEVELS:
+        pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"], help=f"action for {level.upper()}")
+        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS",
+                          help=f"TTL of {level.upper()} mappings, {MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes it")
+
+
+def _schemas_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("schemas"), help="directory to write (default: schemas)")
+
+
+def _produce_args(p: argparse.ArgumentParser) -> None:
+    _input_file(p)
+    p.add_argument("--topic", help="default: raw-dialogue, or cloud-response with --kind response")
+    p.add_argument("--kind", choices=["raw", "response"], default="raw", help="RawTurn or CloudResponse lines")
+
+
+def _tail_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("topic")
+    p.add_argument("--max", type=_positive_int, dest="max_records", help="stop after this many records")
+    p.add_argument("--idle", type=float, default=3.0, help="stop after this many seconds without records")
+    p.add_argument("--group", help="consumer group: continue where it stopped instead of from the beginning")
+
+
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    from streamproc.eval.dataset import ROLE_CHOICES
+
+    p.add_argument("file", type=Path, help="MemPrivacy-Bench JSONL (one user per line)")
+    _extractor_flags(p)
+    p.add_argument("--roles", choices=ROLE_CHOICES, default="both", help="which turns to score")
+    p.add_argument("--sample", type=_positive_int, default=None, metavar="N", help="score N random messages")
+    p.add_argument("--seed", type=int, default=0, help="seed for --sample")
+    p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="score the first N messages")
+    p.add_argument("--out", type=Path, default=Path("eval-reports"), help="directory for JSON/Markdown")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="turns per extractor call")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _bench_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="bench-results", help="directory for the JSON result and PNG plot")
+    p.add_argument("--turns", type=_positive_int, default=20_000, help="turns per measured pass")
+    p.add_argument("--users", type=_positive_int, default=500)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--rate", type=float, default=1_000.0, help="offered load (turns/s) for the latency pass")
+    p.add_argument("--smoke", action="store_true", help="a few seconds; checks the result is well formed")
+    p.add_argument("--engine", choices=["pipeline", "vllm"], default="pipeline", help="vllm: GPU extraction bench")
+    p.add_argument("--model", help="model directory for --engine vllm")
+
+
+# ----------------------------------------------------------------------------- runners
+
+
+def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands.worker import run
+
+    return run(settings)
+
+
+def _run_filter(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import embedded
+
+    return embedded.run_filter(settings, args.command, _existing(args.file))
+
+
+def _run_forget(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import embedded
+
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"forget {args.user_id}: delete the user's key and every mapping; this cannot be undone. Type the user id to confirm: ")
+        if answer.strip() != args.user_id:
+            print("streamproc: not confirmed; nothing deleted", file=sys.stderr)
+            return 1
+    return embedded.forget(settings, args.user_id)
+
+
+def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import embedded
+
+    changes: dict[str, str] = {}
+    ttls: dict[str, int | None] = {}
+    if args.policy_command == "set":
+        changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, lvl)}
+        ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
+        for lvl, seconds in ttls.items():
+            try:
+                if seconds is not None:
+                    check_ttl(seconds)
+            except ValueError as err:  # before the vault is opened: nothing is stored
+                raise UsageError(f"--{lvl}-ttl: {err} (0 removes it)") from None
+    return embedded.policy(settings, args.user_id, changes, ttls)
+
+
+def _run_schemas(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.schemas import write_schemas
+
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a directory")
+    for path in write_schemas(args.out):
+        print(path)
+    return 0
+
+
+def _run_produce(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streamproc.commands import kafka_tools
+
+    return asyncio.run(kafka_tools.produce(settings, _existing(args.file), args.topic, args.kind))
+
+
+def _run_tail(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streamproc.commands import kafka_tools
+
+    return asyncio.run(kafka_tools.tail(settings, args.topic, sys.stdout, args.max_records, args.idle, args.group))
+
+
+def _run_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands.measure import run_eval
+
+    _existing(args.file)
+    return run_eval(settings, args)
+
+
+def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.bench.runner import run_bench_from_args
+
+    return run_bench_from_args(settings, args)
+
+
+COMMANDS: dict[str, Command] = {
+    "worker": Command("run the mask and restore flows on Kafka", ENVIRONMENT, _worker_args, _run_worker),
+    "mask": Command("RawTurn JSONL -> MaskedTurn JSONL, no broker", RAW_TURN + FILTER_NOTE + ENVIRONMENT, _mask_args, _run_filter),
+    "restore": Command("CloudResponse JSONL -> RestoredTurn JSONL, no broker", CLOUD_RESPONSE + FILTER_NOTE + ENVIRONMENT, _input_file, _run_filter),
+    "extract": Command(
+        "RawTurn JSONL -> detected spans with offsets (LOCAL debugging: prints private values)",
+        RAW_TURN + "output: one {turn_id, spans: [...]} line per turn, WITH the original values: never point it at a shared log.\n",
+        _mask_args, _run_filter,
+    ),
+    "forget": Command(
+        "delete a user's key and mappings (crypto-shredding; cannot be undone)",
+        "Deletes the user's data key, mappings and policy from the vault. Kafka copies and backups are not touched (see the README).\n" + ENVIRONMENT,
+        _forget_args, _run_forget,
+    ),
+    "policy": Command("show or set a user's per-level actions", LEVEL_HELP + ENVIRONMENT, _policy_args, _run_policy),
+    "schemas": Command("write the wire models' JSON Schemas", "One <model>.schema.json per wire model.\n", _schemas_args, _run_schemas, needs_settings=False),
+    "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),
+    "tail": Command("print committed records of a topic", "Reads with isolation.level=read_committed.\n" + ENVIRONMENT, _tail_args, _run_tail),
+    "eval": Command("score an extractor on MemPrivacy-Bench-format data", "Span-level precision, recall, F1 and the leak rate.\n", _eval_args, _run_eval),
+    "bench": Command("measure throughput and latency against a pass-through baseline", "Needs the broker and Postgres (infra/*.sh start).\n" + ENVIRONMENT, _bench_args, _run_bench),
+}
+
+
+def _existing(path: Path | None) -> Path | None:
+    if path is not None and not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    return path
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # -v on a parent parser with SUPPRESS defaults: it works before or after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logs and tracebacks")
+    parser = argparse.ArgumentParser(prog="streamproc", description="Privacy firewall for edge-cloud AI agents.", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help + ".\n\n" + command.description,
+                           parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.arguments(p)
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment with the command's flags on top, validated once."""
     extraction = {k: v for k, v in {
         "extractor": getattr(args, "extractor", None),
         "vllm_url": getattr(args, "vllm_url", None),
@@ -28,133 +304,42 @@ def _settings(args: argparse.Namespace) -> Settings:
         "on_failure": getattr(args, "on_failure", None),
         "prompt_file": getattr(args, "prompt_file", None),
     }.items() if v is not None}
-    base = Settings()
-    if extraction:
-        overrides["extraction"] = base.extraction.model_copy(update=extraction)
+    overrides: dict[str, Any] = {"extraction": extraction} if extraction else {}
     if getattr(args, "web_port", None) is not None:
-        overrides["web"] = base.web.model_copy(update={"port": args.web_port})
-    return base.model_copy(update=overrides) if overrides else base
+        overrides["web"] = {"port": args.web_port}
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        from streamproc.codec import describe
 
-
-def _add_extractor_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--extractor", choices=["rules", "vllm-http", "vllm-inprocess", "hybrid"], help="default: rules")
-    p.add_argument("--vllm-url", help="base URL of a vLLM OpenAI-compatible server")
-    p.add_argument("--model", help="model directory (in-process) or served model name (HTTP)")
-    p.add_argument("--on-failure", choices=["retry", "fallback"])
-    p.add_argument("--prompt-file", type=Path)
-
-
-def _io_command(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-    p.add_argument("file", nargs="?", type=Path, help="JSONL input; stdin when omitted")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any line was bad")
-    return p
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="streamproc", description="Privacy firewall for edge-cloud AI agents.")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    worker = sub.add_parser("worker", help="run the mask and restore flows on Kafka")
-    _add_extractor_flags(worker)
-    worker.add_argument("--web-port", type=int)
-
-    _add_extractor_flags(_io_command(sub, "mask", "RawTurn JSONL -> MaskedTurn JSONL (no broker)"))
-    _io_command(sub, "restore", "CloudResponse JSONL -> RestoredTurn JSONL (no broker)")
-    _add_extractor_flags(_io_command(sub, "extract", "RawTurn JSONL -> detected spans with offsets (local debugging: prints values)"))
-
-    forget = sub.add_parser("forget", help="delete a user's keys and mappings (crypto-shredding)")
-    forget.add_argument("user_id")
-
-    policy = sub.add_parser("policy", help="show or set a user's per-level actions")
-    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
-    policy_sub.add_parser("show").add_argument("user_id")
-    pset = policy_sub.add_parser("set")
-    pset.add_argument("user_id")
-    for level in LEVELS:
-        pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"])
-        pset.add_argument(
-            f"--{level}-ttl", type=int, metavar="SECONDS", help=f"{MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes the TTL"
-        )
-
-    schemas = sub.add_parser("schemas", help="write the wire models' JSON Schemas")
-    schemas.add_argument("--out", type=Path, default=Path("schemas"))
-
-    produce = _io_command(sub, "produce", "produce JSONL records to Kafka (validated, keyed by user_id)")
-    produce.add_argument("--topic")
-    produce.add_argument("--kind", choices=["raw", "response"], default="raw", help="RawTurn or CloudResponse lines")
-
-    tail = sub.add_parser("tail", help="print committed records of a topic")
-    tail.add_argument("topic")
-    tail.add_argument("--max", type=int, dest="max_records")
-    tail.add_argument("--idle", type=float, default=3.0, help="stop after this many seconds without records")
-    tail.add_argument("--group", help="consumer group: continue where it stopped instead of from the beginning")
-
-    from streamproc.commands.measure import add_bench_parser, add_eval_parser
-
-    add_eval_parser(sub)
-    add_bench_parser(sub)
-    return parser
-
-
-def _run_worker(settings: Settings) -> int:
-    from streamproc.app import run_worker
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, stop)
-
-    asyncio.run(main())
-    return 0
-
-
-def dispatch(args: argparse.Namespace) -> int:
-    from streamproc.commands import embedded, kafka_tools
-
-    command = args.command
-    if command == "schemas":
-        from streamproc.schemas import write_schemas
-
-        for path in write_schemas(args.out):
-            print(path)
-        return 0
-    settings = _settings(args)
-    if command == "worker":
-        return _run_worker(settings)
-    if command in ("mask", "restore", "extract"):
-        return asyncio.run(getattr(embedded, command)(settings, args.file, sys.stdout, args.strict))
-    if command == "forget":
-        return asyncio.run(embedded.forget(settings, args.user_id))
-    if command == "policy":
-        changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, "policy_command") == "set" and getattr(args, lvl)}
-        ttls = {}
-        if args.policy_command == "set":
-            ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
-            for lvl, seconds in ttls.items():
-                try:
-                    if seconds is not None:
-                        check_ttl(seconds)
-                except ValueError as err:  # one line, exit 2, like any other usage error
-                    print(f"streamproc policy set: error: --{lvl}-ttl: {err} (0 removes it)", file=sys.stderr)
-                    return 2
-        return asyncio.run(embedded.policy(settings, args.user_id, changes, ttls))
-    if command == "produce":
-        return asyncio.run(kafka_tools.produce(settings, args.file, args.topic, args.kind, args.strict))
-    if command == "tail":
-        return asyncio.run(kafka_tools.tail(settings, args.topic, sys.stdout, args.max_records, args.idle, args.group))
-    from streamproc.commands.measure import run_measure
-
-    return run_measure(settings, args)
+        raise UsageError(f"invalid settings: {describe(err)}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
+    from streamproc.ops.logs import configure
+
     args = build_parser().parse_args(argv)
-    configure(args.verbose)
-    return dispatch(args)
+    verbose = getattr(args, "verbose", False)
+    command = COMMANDS[args.command]
+    try:
+        settings = load_settings(args) if command.needs_settings else Settings.model_construct()
+        configure(verbose, settings.log_level if args.command in ("worker", "bench") else "WARNING")
+        return command.run(settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the one place errors become exit codes
+        if verbose:
+            traceback.print_exc()
+        print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
+        return 2 if isinstance(err, UsageError) else 1
+
+
+def _one_line(err: BaseException) -> str:
+    """Our own errors and OS errors never quote input; anything else shows only its class."""
+    if isinstance(err, (StreamprocError, OSError)):
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return text if isinstance(err, UsageError) else f"{type(err).__name__}: {text}"
+    return f"{type(err).__name__} (run with -v for the traceback)"
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ Environment variables use the prefix `STREAMPROC_` and `__` between levels, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The one list of extractor names: the CLI, eval and the composition root (app.EXTRACTORS) read it.
 ExtractorName = Literal["rules", "vllm-http", "vllm-inprocess", "hybrid"]
+EXTRACTOR_NAMES: tuple[str, ...] = get_args(ExtractorName)
 
 
 class _Section(BaseModel):
@@ -84,6 +86,17 @@ class ExtractionSettings(_Section):
     max_concurrency: int = Field(default=64, ge=1)
     retry_max_s: float = Field(default=30.0, gt=0, description="Longest back-off between retries.")
 
+    @model_validator(mode="after")
+    def _model_location_given(self) -> ExtractionSettings:
+        # Checked here, once, so every entry point fails the same clear way at start.
+        if self.extractor == "vllm-http" and not self.vllm_url:
+            raise ValueError("extractor vllm-http needs vllm_url (--vllm-url or STREAMPROC_EXTRACTION__VLLM_URL)")
+        if self.extractor == "vllm-inprocess" and not self.model:
+            raise ValueError("extractor vllm-inprocess needs model (--model or STREAMPROC_EXTRACTION__MODEL)")
+        if self.extractor == "hybrid" and not (self.vllm_url or self.model):
+            raise ValueError("extractor hybrid needs vllm_url or model")
+        return self
+
 
 class BatchSettings(_Section):
     max_turns: int = Field(default=64, ge=1)
@@ -110,7 +123,7 @@ class Settings(BaseSettings):
     )
 
     state_dir: Path = Field(default_factory=default_state_dir)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     kafka: KafkaSettings = KafkaSettings()
     vault: VaultSettings = VaultSettings()
     extraction: ExtractionSettings = ExtractionSettings()

@@ -33,7 +33,7 @@ TYPES = (("Email", PrivacyLevel.PL2), ("Phone Number", PrivacyLevel.PL2), ("ID N
 def extractor_bench(turns: Sequence[Turn], min_confidence: float, progress: Progress) -> dict[str, Any]:
     """Rules extractor, one message at a time (as `detect` sees it), on the generated workload."""
     rules = RulesExtractor(min_confidence=min_confidence)
-    texts = [TurnText(t.raw.turn_id, t.raw.role, t.raw.content, t.raw.real_name) for t in turns]
+    texts = [TurnText.of(t.raw) for t in turns]
     for text in texts[:WARMUP_TURNS]:
         rules.detect(text)
     task = progress.add_task("extractor (rules)", total=len(texts))

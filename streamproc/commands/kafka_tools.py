@@ -11,7 +11,8 @@ from typing import TextIO
 from rich.progress import Progress
 
 from streamproc.codec import encode
-from streamproc.commands.lines import LineErrors, open_input, read_models
+from streamproc.commands.lines import LineTally, open_input, read_batches
+from streamproc.core.errors import InvalidRecord
 from streamproc.kafka.clients import plain_producer, reader
 from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import Settings
@@ -20,28 +21,33 @@ from streamproc.wire import CloudResponse, RawTurn
 MODELS = {"raw": RawTurn, "response": CloudResponse}
 
 
-async def produce(settings: Settings, path: Path | None, topic: str | None, kind: str, strict: bool) -> int:
-    """Validate each JSONL line as a RawTurn (or CloudResponse) and produce it keyed by user_id."""
+async def produce(settings: Settings, path: Path | None, topic: str | None, kind: str) -> int:
+    """Validate each JSONL line as a RawTurn (or CloudResponse) and produce it keyed by user_id.
+    Rejected lines are reported on stderr and make the exit code 1; the others are still sent."""
     model = MODELS[kind]
     target = topic or (settings.kafka.raw_topic if kind == "raw" else settings.kafka.response_topic)
     await ensure_topics(settings.kafka)
-    errors = LineErrors(str(path or "<stdin>"))
+    tally = LineTally(str(path or "<stdin>"))
     producer = plain_producer(settings.kafka)
     await producer.start()
     sent = 0
     try:
         with open_input(path) as stream, Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task(f"producing to {target}", total=None)
-            pending = []
-            for _, record in read_models(stream, model, errors, max_bytes=settings.kafka.max_record_bytes):
-                pending.append(await producer.send(target, encode(record), key=record.user_id.encode()))
-                sent += 1
-                progress.advance(task)
-            await asyncio.gather(*pending)
+            async for batch in read_batches(stream, model, tally, max_bytes=settings.kafka.max_record_bytes):  # type: ignore[type-var]
+                pending = []
+                for line in batch:
+                    if isinstance(line.item, InvalidRecord):
+                        tally.reject(line.number, line.item)
+                        continue
+                    pending.append(await producer.send(target, encode(line.item), key=line.item.user_id.encode()))
+                await asyncio.gather(*pending)
+                sent += len(pending)
+                progress.advance(task, len(pending))
     finally:
         await producer.stop()
     print(f"produced {sent} record(s) to {target}", file=sys.stderr)
-    return 1 if strict and errors.count else 0
+    return tally.exit_code()
 
 
 async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | None, idle_s: float, group: str | None = None) -> int:

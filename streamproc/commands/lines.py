@@ -1,12 +1,23 @@
-"""Reading JSONL robustly: every bad line is reported by number, the others still processed."""
+"""Reading JSON Lines as a live filter: batches close at `size` lines or after `idle_s` without
+a new line, so a line typed on a terminal is answered at once and a file still goes in batches.
+
+Every line is accounted for: it decodes to a model or to an `InvalidRecord` (reported on stderr
+as `SOURCE:LINE: ErrorClass: reason`, never with its content), and the caller writes one output
+line for it either way.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -14,43 +25,128 @@ from streamproc.codec import decode
 from streamproc.core.errors import InvalidRecord
 
 M = TypeVar("M", bound=BaseModel)
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
-class LineErrors:
-    """Counts bad lines and prints `line N: reason` to stderr (never the line itself)."""
+class LineTally:
+    """How many lines came in and how many were rejected; prints each rejection and a summary."""
 
     source: str
-    count: int = 0
-    seen: list[int] = field(default_factory=list)
+    lines: int = 0
+    rejected: int = 0
 
-    def report(self, line_no: int, reason: str) -> None:
-        self.count += 1
-        self.seen.append(line_no)
-        print(f"{self.source}:{line_no}: {reason}", file=sys.stderr)
+    def reject(self, line_no: int, err: InvalidRecord) -> dict[str, object]:
+        """Count and report a rejected line; return the error record that stands in for it."""
+        self.rejected += 1
+        print(f"{self.source}:{line_no}: {err.error_class}: {err.reason}", file=sys.stderr)
+        return {"error": {"line": line_no, "error_class": err.error_class, "reason": err.reason}}
+
+    def exit_code(self) -> int:
+        """0 only when every line produced its output; otherwise a summary line and 1."""
+        if self.rejected:
+            print(f"{self.rejected} of {self.lines} lines rejected", file=sys.stderr)
+            return 1
+        return 0
 
 
-def open_input(path: Path | None) -> BinaryIO:
-    return path.open("rb") if path else sys.stdin.buffer
+@dataclass(frozen=True)
+class Line(Generic[M]):
+    number: int
+    item: M | InvalidRecord
 
 
-def read_models(stream: BinaryIO, model: type[M], errors: LineErrors, *, max_bytes: int) -> Iterator[tuple[int, M]]:
-    for line_no, raw in enumerate(stream, start=1):
-        line = raw.rstrip(b"\r\n")
-        if not line.strip():
-            continue
+def open_input(path: Path | None) -> contextlib.AbstractContextManager[BinaryIO]:
+    """The file, or stdin left open: closing stdin while the reader thread blocks on it hangs."""
+    return path.open("rb") if path else contextlib.nullcontext(sys.stdin.buffer)
+
+
+def write_json(out: object, record: dict[str, object]) -> None:
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+
+
+async def read_batches(
+    stream: BinaryIO, model: type[M], tally: LineTally, *, max_bytes: int, size: int = 64, idle_s: float = 0.05,
+    stop: asyncio.Event | None = None,
+) -> AsyncIterator[list[Line[M]]]:
+    """Decoded lines in batches. A thread reads (a blocking read cannot stall the event loop);
+    `stop` ends the stream after the batch in hand, for a graceful Ctrl-C."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue(maxsize=4 * size)
+
+    def pump() -> None:
         try:
-            yield line_no, decode(line, model, max_bytes=max_bytes)
-        except InvalidRecord as err:
-            errors.report(line_no, f"{err.error_class}: {err.reason}")
+            for line_no, raw in enumerate(_raw_lines(stream.fileno(), max_bytes + 1), start=1):
+                if line_no == 1 and raw.startswith(BOM):
+                    raw = raw[len(BOM):]  # a file saved with a byte-order mark is still UTF-8 JSON
+                asyncio.run_coroutine_threadsafe(queue.put((line_no, raw)), loop).result()
+        finally:
+            asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+
+    threading.Thread(target=pump, name="input-reader", daemon=True).start()
+    stop = stop or asyncio.Event()
+    at_end = False
+    while not at_end and not stop.is_set():
+        batch: list[Line[M]] = []
+        timeout: float | None = None  # the first line of a batch may take as long as it takes
+        while len(batch) < size:
+            item = await _next(queue, stop, timeout)
+            if item is _IDLE:
+                break
+            if item is None:
+                at_end = True
+                break
+            line_no, raw = item
+            line = raw.rstrip(b"\r\n")
+            if not line.strip():
+                continue
+            tally.lines += 1
+            try:
+                batch.append(Line(line_no, decode(line, model, max_bytes=max_bytes)))
+            except InvalidRecord as err:
+                batch.append(Line(line_no, err))
+            timeout = idle_s
+        if batch:
+            yield batch
 
 
-def chunks(items: Iterator[tuple[int, M]], size: int) -> Iterator[list[tuple[int, M]]]:
-    chunk: list[tuple[int, M]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _raw_lines(fd: int, cap: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """Lines straight from the file descriptor. Not through the BufferedReader: a daemon thread
+    blocked inside it holds its lock, and the interpreter aborts at exit after a Ctrl-C.
+    A line longer than `cap` keeps only its first `cap` bytes (enough to be rejected as
+    oversized): a file with no newline at all must not fill memory."""
+    pending = b""
+    too_long = False
+    while data := os.read(fd, chunk):
+        if too_long:  # skip the rest of an oversized line without buffering it
+            cut = data.find(b"\n")
+            if cut < 0:
+                continue
+            yield pending + b"\n"
+            pending, too_long, data = b"", False, data[cut + 1:]
+        *lines, pending = (pending + data).split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+        if len(pending) > cap:
+            pending, too_long = pending[:cap], True
+    if pending:
+        yield pending
+
+
+_IDLE = (-1, b"")  # what _next returns on an idle timeout or a stop
+
+
+async def _next(
+    queue: asyncio.Queue[tuple[int, bytes] | None], stop: asyncio.Event, timeout: float | None
+) -> tuple[int, bytes] | None:
+    """The next line; None at the end of input; _IDLE after `timeout` idle seconds or on stop."""
+    if stop.is_set():
+        return _IDLE
+    getter = asyncio.ensure_future(queue.get())
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if getter in done:
+        return getter.result()
+    getter.cancel()  # asyncio.Queue keeps the item when a waiting get() is cancelled
+    return _IDLE

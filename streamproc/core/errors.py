@@ -4,7 +4,13 @@ from __future__ import annotations
 
 
 class StreamprocError(Exception):
-    """Base class for every error this package raises on purpose."""
+    """Base class for every error this package raises on purpose.
+
+    `retriable` answers the one question the stream loop asks of an error: may trying the same
+    work again succeed? Input errors and configuration errors say no; outages say yes.
+    """
+
+    retriable: bool = False
 
 
 class InvalidRecord(StreamprocError):
@@ -40,4 +46,10 @@ class ExtractionTimeout(ExtractionError):
 
 
 class VaultError(StreamprocError):
-    """The vault could not read or write; always retriable from the stream's point of view."""
+    """The vault could not read or write (an outage): retriable."""
+
+    retriable = True
+
+
+class ConfigurationError(StreamprocError):
+    """The settings cannot work (a missing URL, a wrong key): fix them; retrying cannot help."""

@@ -3,7 +3,7 @@
 from streamproc.eval.dataset import DatasetError, EvalMessage, load_messages
 from streamproc.eval.metric import MessageCase, Metrics, evaluate
 from streamproc.eval.report import EvalReport, print_report
-from streamproc.eval.runner import add_eval_arguments, run_eval, run_eval_from_args
+from streamproc.eval.runner import run_eval, run_eval_from_args
 
 __all__ = [
     "DatasetError",
@@ -11,7 +11,6 @@ __all__ = [
     "EvalReport",
     "MessageCase",
     "Metrics",
-    "add_eval_arguments",
     "evaluate",
     "load_messages",
     "print_report",

@@ -26,7 +26,6 @@ from streamproc.eval.report import EvalReport, RunInfo, print_report
 from streamproc.extractors.base import Extractor
 
 DEFAULT_BATCH_SIZE = 32
-EXTRACTOR_CHOICES = ("rules", "vllm-http", "vllm-inprocess", "hybrid")
 
 
 async def _extract_all(
@@ -129,23 +128,10 @@ def write_report(report: EvalReport, out_dir: Path, data_path: Path) -> tuple[Pa
     return json_path, md_path
 
 
-def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `streamproc eval` arguments; `run_eval_from_args` reads them back."""
-    parser.add_argument("file", type=Path, help="MemPrivacy-Bench JSONL (one user per line)")
-    parser.add_argument("--extractor", choices=EXTRACTOR_CHOICES, default="rules")
-    parser.add_argument("--roles", choices=ROLE_CHOICES, default="both", help="which turns to score")
-    parser.add_argument("--sample", type=int, default=None, metavar="N", help="score N random messages")
-    parser.add_argument("--seed", type=int, default=0, help="seed for --sample")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="score the first N messages")
-    parser.add_argument("--out", type=Path, default=Path("eval-reports"), help="directory for JSON/Markdown")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="turns per extractor call")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
 async def run_eval_from_args(
     args: argparse.Namespace, extractor: Extractor, console: Console | None = None
 ) -> EvalReport:
-    """Run with parsed `add_eval_arguments` options, print the tables and the report paths."""
+    """Run with the parsed `streamproc eval` options (streamproc.cli), print the tables and the report paths."""
     console = console or Console()
     report = await run_eval(
         args.file,

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from streamproc.core.spans import Detection
+from streamproc.wire import RawTurn
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,10 @@ class TurnText:
     role: str
     content: str
     real_name: str | None = None
+
+    @classmethod
+    def of(cls, turn: RawTurn) -> TurnText:
+        return cls(turn.turn_id, turn.role, turn.content, turn.real_name)
 
 
 @runtime_checkable

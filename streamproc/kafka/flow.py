@@ -37,7 +37,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka import errors as kafka_errors
 from aiokafka.errors import KafkaError
 
-from streamproc.core.errors import ExtractionError, VaultError
+from streamproc.core.errors import StreamprocError
 from streamproc.kafka.clients import flow_consumer, transactional_producer
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
@@ -81,11 +81,12 @@ class AssignmentChanged(KafkaError):
 
 
 def is_retriable(err: BaseException) -> bool:
-    if isinstance(err, ExtractionError):
+    """Errors say for themselves whether trying again can help (StreamprocError.retriable)."""
+    if isinstance(err, StreamprocError):
         return err.retriable
     if isinstance(err, KafkaError):
         return err.retriable or not isinstance(err, NEVER_RETRY)
-    return isinstance(err, (VaultError, OSError, asyncio.TimeoutError))
+    return isinstance(err, (OSError, asyncio.TimeoutError))
 
 
 @dataclass

@@ -21,12 +21,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(verbose: bool) -> None:
+def configure(verbose: bool, level: str = "INFO") -> None:
+    """`level` is settings.log_level for the long-running commands, WARNING for one-shot ones
+    (a CLI user wants results, not progress chatter); -v is DEBUG either way."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     # Verbose is for our own loggers only: third-party debug output (drivers) may echo SQL
     # parameters, and it is not ours to vouch for.
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("streamproc").setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("aiokafka", "alembic"):
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("streamproc").setLevel(logging.DEBUG if verbose else level.upper())
+    for noisy in ("aiokafka", "alembic", "matplotlib", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from streamproc.core.errors import ExtractionError, ExtractionTimeout, InvalidRecord
+from streamproc.core.errors import ExtractionError, ExtractionTimeout, InvalidRecord, StreamprocError
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import Extractor, TurnText
 from streamproc.ops.metrics import Metrics
@@ -140,8 +140,8 @@ class ExtractStep:
         try:
             async with asyncio.timeout(self.timeout_s):
                 detections = await extractor.extract(turns)
-        except (ExtractionError, TimeoutError):
-            raise
+        except (StreamprocError, TimeoutError):
+            raise  # errors that say what they are (a ConfigurationError must stop the worker)
         except Exception as err:  # an extractor bug on some input is data-specific: isolate the turn
             log.error("extractor %s raised %s on %d turn(s)", extractor.name, type(err).__name__, len(turns))
             raise ExtractionError(f"{extractor.name} raised {type(err).__name__}", retriable=False) from None

@@ -57,7 +57,7 @@ class MaskStage:
             except InvalidRecord as err:
                 decoded.append(err)
         turns = [t for t in decoded if isinstance(t, RawTurn)]
-        ext = await self.extract([TurnText(t.turn_id, t.role, t.content, t.real_name) for t in turns])
+        ext = await self.extract([TurnText.of(t) for t in turns])
         answers = iter(zip(ext.detections, ext.extractors, ext.degraded, strict=True))
         items: list[Ready | InvalidRecord] = []
         for item in decoded:

@@ -49,6 +49,8 @@ _KEY_CHECK_AAD = b"streamproc/vault/master-key-check/v1"
 class MasterKeyError(VaultError):
     """The master key is malformed or does not open this vault. Not retriable: fix the settings."""
 
+    retriable = False
+
 
 def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)

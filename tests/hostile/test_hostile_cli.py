@@ -43,10 +43,13 @@ def test_every_hostile_line_is_masked_or_reported_and_benign_lines_lose_their_se
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "streamproc.cli", "mask", str(path)], capture_output=True, env=env, cwd=ROOT, timeout=1800)
     elapsed = time.monotonic() - started
-    assert done.returncode == 0, done.stderr[-2000:]
     assert b"Traceback" not in done.stderr
-    masked = {m.turn_id: m for m in (MaskedTurn.model_validate_json(l) for l in done.stdout.splitlines())}
-    reported = {int(m.group(1)): m.group(2) for m in REPORT.finditer(done.stderr.decode())}
+    outputs = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(outputs) == len([line for _, line, _, _ in lines if line.strip()])  # one output line per input line
+    masked = {o["turn_id"]: MaskedTurn.model_validate(o) for o in outputs if "error" not in o}
+    reported = {o["error"]["line"]: o["error"]["error_class"] for o in outputs if "error" in o}
+    assert reported == {int(m.group(1)): m.group(2) for m in REPORT.finditer(done.stderr.decode())}
+    assert done.returncode == (1 if reported else 0), done.stderr[-2000:]  # 1: some lines were rejected
     for line_no, (kind, _, case, secrets) in enumerate(lines, start=1):
         turn_id = json.loads(_)["turn_id"] if kind == "benign" else (case.turn_id if case else None)
         if kind == "benign":
@@ -61,8 +64,8 @@ def test_every_hostile_line_is_masked_or_reported_and_benign_lines_lose_their_se
             assert was_masked, f"{case.name}: {reported.get(line_no)}"
         elif case.outcome == "dead-letter":
             assert line_no in reported, case.name
-    stderr = done.stderr.decode()
-    assert not any(p in stderr for p in PLANTED) and "example.com" not in stderr
+    for text in (done.stderr.decode(), json.dumps(list(reported.items()))):
+        assert not any(p in text for p in PLANTED) and "example.com" not in text
     hostile = sum(1 for kind, *_ in lines if kind == "hostile")
     print(f"\nCLI hostile suite: {len(lines)} lines ({hostile} hostile), {len(masked)} masked, "
           f"{len(reported)} reported {sorted(set(reported.values()))}, {elapsed:.1f}s")

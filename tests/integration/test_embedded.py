@@ -80,12 +80,11 @@ def test_bad_lines_are_reported_by_number_without_content_and_the_rest_processed
     secret = "4539148803436467"
     lines = [raw("t1", "ann", f"card {secret}"), f'{{"broken": "{secret}"', raw("t2", "ann", "ok", role="system") .replace('"user"', '"system"', 1), raw("t3", "ann", "fine")]
     out = cli(state, url, "mask", stdin="\n".join(lines) + "\n\xff\n")
-    assert out.returncode == 0
-    assert [json.loads(line)["turn_id"] for line in out.stdout.splitlines()] == ["t1", "t3"]
+    assert out.returncode == 1 and "3 of 5 lines rejected" in out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r.get("turn_id") or r["error"]["line"] for r in records] == ["t1", 2, 3, "t3", 5]
     assert "<stdin>:2: InvalidJson" in out.stderr and "<stdin>:3: SchemaError" in out.stderr
     assert secret not in out.stderr and secret not in out.stdout
-    strict = cli(state, url, "mask", "--strict", stdin="\n".join(lines) + "\n")
-    assert strict.returncode == 1
 
 
 def test_worker_style_logs_and_errors_carry_no_values(vault: tuple[Path, str]) -> None:

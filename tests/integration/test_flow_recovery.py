@@ -63,7 +63,7 @@ async def clean_run(settings: Settings, turns: list[Turn], tmp_path: Path) -> di
     async with Vault.open(url, load_or_create_master_key(None, tmp_path / "clean-key")) as vault:
         for i in range(0, len(turns), 256):
             chunk = [t.raw for t in turns[i : i + 256]]
-            detections = await rules.extract([TurnText(t.turn_id, t.role, t.content, t.real_name) for t in chunk])
+            detections = await rules.extract([TurnText.of(t) for t in chunk])
             for m in await mask_turns(vault, chunk, detections, ExtractorInfo(name="rules", version="x"), degraded=False):
                 out[m.turn_id] = m.content
     return out

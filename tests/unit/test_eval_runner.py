@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,8 @@ from rich.console import Console
 from streamproc.core.spans import Detection
 from streamproc.core.taxonomy import PrivacyLevel
 from streamproc.eval.report import PER_MESSAGE_WARNING
-from streamproc.eval.runner import add_eval_arguments, run_eval, run_eval_from_args
+from streamproc.cli import build_parser
+from streamproc.eval.runner import run_eval, run_eval_from_args
 from streamproc.extractors.base import ExtractorBase, TurnText
 
 EMAILS = {"ana@example.org": ("Email", PrivacyLevel.PL2)}
@@ -85,10 +85,9 @@ async def test_extractor_returning_the_wrong_number_of_results_fails(tmp_path: P
 
 
 async def test_cli_arguments_round_trip(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    add_eval_arguments(parser)
+    parser = build_parser()
     path = bench_file(tmp_path)
-    argv = [str(path), "--roles", "user", "--sample", "4", "--seed", "3", "--out", str(tmp_path)]
+    argv = ["eval", str(path), "--roles", "user", "--sample", "4", "--seed", "3", "--out", str(tmp_path)]
     args = parser.parse_args([*argv, "--no-progress"])
     console = Console(record=True, width=120)
     report = await run_eval_from_args(args, FakeEmailExtractor(), console)

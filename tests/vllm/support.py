@@ -41,7 +41,7 @@ SHM = Path("/dev/shm")
 def turn_texts(n: int, seed: int) -> list[TurnText]:
     """Seeded bilingual turns with planted private values (streamproc.bench.workload)."""
     return [
-        TurnText(t.raw.turn_id, t.raw.role, t.raw.content, t.raw.real_name)
+        TurnText.of(t.raw)
         for t in Workload(users=8, seed=seed).turns(n)
     ]
 

@@ -126,6 +126,9 @@ class _Child:
         try:
             async with asyncio.timeout(STARTUP_S):
                 ready = await _receive(parent)
+        except (EOFError, OSError, TimeoutError) as err:  # not the data's fault: retry the batch later
+            self.kill()
+            raise ExtractionError(f"rules process failed to start ({type(err).__name__})", retriable=True) from None
         except BaseException:
             self.kill()
             raise

@@ -75,8 +75,10 @@ def parse_json(raw: bytes) -> Any:
 
 
 def describe(err: ValidationError, model: type[BaseModel] | None = None) -> str:
-    """The first few problems as `field: rule`, without the offending input."""
-    known = set(model.model_fields) if model is not None else set()
+    """The first few problems as `field: rule`, without the offending input. With `model` (a
+    record's), keys it does not define are the input's own text and are not named; without it
+    (settings), every key is the program's own."""
+    known = set(model.model_fields) if model is not None else None
     parts = []
     for problem in err.errors(include_input=False, include_url=False, include_context=False)[:5]:
         where = ".".join(_loc(p, known) for p in problem["loc"]) or "record"
@@ -85,10 +87,10 @@ def describe(err: ValidationError, model: type[BaseModel] | None = None) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def _loc(part: str | int, known: set[str]) -> str:
+def _loc(part: str | int, known: set[str] | None) -> str:
     """A location part; an unknown key is the input's own text (it could be a value), so it is
     named only as unknown."""
-    if isinstance(part, int) or part in known or part in _LEVEL_KEYS:
+    if isinstance(part, int) or known is None or part in known or part in _LEVEL_KEYS:
         return str(part)
     return "<unknown key>"
 

@@ -101,7 +101,8 @@ def _input_file(p: argparse.ArgumentParser) -> None:
 
 def _worker_args(p: argparse.ArgumentParser) -> None:
     _extractor_flags(p)
-    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066)")
+    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066; process i uses port + i)")
+    p.add_argument("--processes", type=_positive_int, default=1, help="worker processes in the group, one core each (default 1)")
 
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
@@ -124,6 +125,13 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"], help=f"action for {level.upper()}")
         pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS",
                           help=f"TTL of {level.upper()} mappings, {MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes it")
+
+
+def _vault_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="vault_command", required=True, metavar="{identity,move-group}")
+    sub.add_parser("identity", help="this vault's identity and the vault the consumer group is bound to")
+    move = sub.add_parser("move-group", help="bind the consumer group to this vault (a migration: read the README first)")
+    move.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _schemas_args(p: argparse.ArgumentParser) -> None:
@@ -164,6 +172,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rate", type=float, default=1_000.0, help="offered load (turns/s) for the latency pass")
     p.add_argument("--smoke", action="store_true", help="a few seconds; checks the result is well formed")
+    p.add_argument("--target-rate", type=float, default=1_000.0, help="print the sizing (processes, partitions) for this many turns/s")
     p.add_argument("--engine", choices=["pipeline", "vllm"], default="pipeline", help="vllm: GPU extraction bench")
     p.add_argument("--model", help="model directory for --engine vllm")
 
@@ -174,7 +183,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
     from streamproc.commands.worker import run
 
-    return run(settings)
+    return run(settings, args.processes, args.verbose)
 
 
 def _run_filter(settings: Settings, args: argparse.Namespace) -> int:
@@ -209,6 +218,25 @@ def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
             except ValueError as err:  # before the vault is opened: nothing is stored
                 raise UsageError(f"--{lvl}-ttl: {err} (0 removes it)") from None
     return embedded.policy(settings, args.user_id, changes, ttls)
+
+
+def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import vault_tools
+
+    if args.vault_command == "identity":
+        return vault_tools.identity(settings)
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"move group {settings.kafka.group_id} to this vault: placeholders minted by the old vault will no longer restore. Type 'move' to confirm: ")
+        if answer.strip() != "move":
+            print("streamproc: not confirmed; nothing changed", file=sys.stderr)
+            return 1
+    return vault_tools.move_group(settings)
+
+
+def _run_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import doctor
+
+    return doctor.run(settings)
 
 
 def _run_schemas(settings: Settings, args: argparse.Namespace) -> int:
@@ -265,6 +293,18 @@ COMMANDS: dict[str, Command] = {
         _forget_args, _run_forget,
     ),
     "policy": Command("show or set a user's per-level actions", LEVEL_HELP + ENVIRONMENT, _policy_args, _run_policy),
+    "vault": Command(
+        "vault identity and group fencing",
+        "A consumer group is bound to one vault; a worker with another vault refuses to start.\n"
+        "move-group rebinds the group to this vault: answers that name placeholders minted by the old\n"
+        "vault stay unresolved, and numbering starts again in this vault.\n" + ENVIRONMENT,
+        _vault_args, _run_vault,
+    ),
+    "doctor": Command(
+        "check the broker, topics, vault and extractor this worker would use",
+        "Prints one row per check and exits 1 if any failed (usable as a health check).\n" + ENVIRONMENT,
+        lambda p: None, _run_doctor,
+    ),
     "schemas": Command("write the wire models' JSON Schemas", "One <model>.schema.json per wire model.\n", _schemas_args, _run_schemas, needs_settings=False),
     "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),
     "tail": Command("print committed records of a topic", "Reads with isolation.level=read_committed.\n" + ENVIRONMENT, _tail_args, _run_tail),
@@ -319,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamproc.ops.logs import configure
 
     args = build_parser().parse_args(argv)
-    verbose = getattr(args, "verbose", False)
+    args.verbose = verbose = getattr(args, "verbose", False)  # SUPPRESS leaves it unset without -v
     command = COMMANDS[args.command]
     try:
         settings = load_settings(args) if command.needs_settings else Settings.model_construct()
@@ -328,10 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the one place errors become exit codes
-        if verbose:
-            traceback.print_exc()
-        print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
-        return 2 if isinstance(err, UsageError) else 1
+        return report_error(err, verbose)
+
+
+def report_error(err: Exception, verbose: bool) -> int:
+    """Print `streamproc: error: ...` (and the traceback with -v); return the exit code."""
+    if verbose:
+        traceback.print_exc()
+    print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
+    return 2 if isinstance(err, UsageError) else 1
 
 
 def _one_line(err: BaseException) -> str:

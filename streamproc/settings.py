@@ -30,6 +30,9 @@ class KafkaSettings(_Section):
     response_topic: str = "cloud-response"
     restored_topic: str = "restored-dialogue"
     dead_letter_topic: str = "dead-letter"
+    identity_topic: str = Field(
+        default="streamproc-vaults", description="Compacted topic binding each consumer group to one vault (fencing)."
+    )
     partitions: int = Field(default=4, ge=1, description="Used when a topic is created on start.")
     replication_factor: int = Field(default=1, ge=1)
     transactional_id_prefix: str = "streamproc"
@@ -73,6 +76,13 @@ class ExtractionSettings(_Section):
     on_turn_failure: Literal["fallback", "dead-letter"] = Field(
         default="fallback",
         description="A turn the model cannot answer (while it answers others): rules only (degraded), or dead-letter it.",
+    )
+    rules_phone_regions: tuple[str, ...] = Field(
+        default=("US", "CN", "IN", "GB", "DE", "FR", "JP", "AU", "CA", "BR", "ES", "IT", "KR", "SG", "NL",
+                 "MX", "IL", "HK", "TW"),
+        min_length=1,
+        description="ISO 3166 regions whose national phone formats the rules try for numbers without '+'"
+        ' (JSON list, e.g. ["US","GB"]); fewer regions are faster and more precise.',
     )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
     vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")

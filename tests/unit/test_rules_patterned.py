@@ -64,8 +64,13 @@ def test_iban_with_valid_checksum_is_found_with_spaces():
     assert found("IBAN: GB82 WEST 1234 5698 7654 32.")["GB82 WEST 1234 5698 7654 32"][0] == "Financial Account"
 
 
-def test_iban_with_bad_checksum_is_not_reported():
-    assert found("IBAN DE89370400440532013001") == {}
+def test_iban_with_bad_checksum_after_a_cue_is_masked_whole_at_a_lower_tier():
+    detections = RulesExtractor().detect(TurnText("t1", "user", "IBAN DE89370400440532013001"))
+    assert [(d.original_text, d.confidence) for d in detections] == [("DE89370400440532013001", 0.7)]
+
+
+def test_iban_shape_with_bad_checksum_and_no_cue_is_not_reported():
+    assert found("ref DE89370400440532013001") == {}
 
 
 def test_chinese_resident_id_with_valid_checksum_and_date_is_found():

@@ -52,9 +52,9 @@ def test_odbc_connection_string_keeps_password_punctuation():
     assert "Server=sql01;Database=hr;User Id=sa;Password=Secr3t!" in found(dsn)
 
 
-def test_http_url_with_credentials_reports_the_password():
-    assert found("clone https://deploy:Xq7-pass@git.example.com/repo.git")["Xq7-pass"] == (
-        "Password", PrivacyLevel.PL4)
+def test_http_url_with_credentials_is_masked_whole_as_a_connection_string():
+    assert found("clone https://deploy:Xq7-pass@git.example.com/repo.git")[
+        "https://deploy:Xq7-pass@git.example.com/repo.git"] == ("Database Connection String", PrivacyLevel.PL4)
 
 
 @pytest.mark.parametrize(("text", "value"), [

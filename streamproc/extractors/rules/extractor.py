@@ -23,7 +23,22 @@ from typing import TYPE_CHECKING
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
-from . import address, financial, identity, itinerary, keys, medical, patterned, people, secrets
+from . import (
+    accounts,
+    address,
+    financial,
+    identity,
+    itinerary,
+    keys,
+    medical,
+    national_ids,
+    patterned,
+    people,
+    phones,
+    secrets,
+    urls,
+    wallets,
+)
 from .text import Hit
 
 if TYPE_CHECKING:
@@ -38,6 +53,7 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     *medical.DETECTORS,
     *address.DETECTORS,
     *itinerary.DETECTORS,
+    *phones.DETECTORS, *accounts.DETECTORS, *national_ids.DETECTORS, *wallets.DETECTORS, *urls.DETECTORS,
 )
 NAME_DETECTORS: tuple[NamedDetector, ...] = people.NAME_DETECTORS
 
@@ -73,17 +89,32 @@ class RulesExtractor(ExtractorBase):
     name = "rules"
     version = "1.0.0"
 
-    def __init__(self, min_confidence: float = 0.5, processes: int = 0, deadline_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        min_confidence: float = 0.5,
+        processes: int = 0,
+        phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
+        deadline_s: float = 10.0,
+    ) -> None:
         """`processes` > 0 runs `extract` in that many child processes (see pool.py), each call
-        under `deadline_s`; 0 runs it in a thread, where no deadline can be enforced."""
+        under `deadline_s`; 0 runs it in a thread, where no deadline can be enforced.
+
+        `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
+        without `+` (phones.py); unknown codes raise ValueError.
+        """
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
         self.min_confidence = min_confidence
+        regions = tuple(r.upper() for r in phone_regions)
+        chosen = phones.detector(regions)
+        national_ids.warm_up()
+        accounts.warm_up()
+        self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence, deadline_s)
+            self._pool = RulesPool(processes, min_confidence, regions, deadline_s)
 
     def detect(self, turn: TurnText) -> list[Detection]:
         """Detections for one turn, each `original_text` an exact substring of its content."""
@@ -91,7 +122,7 @@ class RulesExtractor(ExtractorBase):
         if not text or not text.strip():
             return []
         hits: list[Hit] = []
-        for detector in TEXT_DETECTORS:
+        for detector in self._text_detectors:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in NAME_DETECTORS:
             hits.extend(h for h in named(text, turn.real_name)

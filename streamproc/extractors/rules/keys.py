@@ -2,7 +2,8 @@
 
 Vendors prefix their secrets (AKIA, ghp_, xoxb-, sk_live_, AIza, eyJ...) precisely so scanners can
 find them; a prefix match is near-certain. Connection strings and URLs that embed a password are
-PL4 whole (a DSN without its password is still an intranet entry point).
+PL4 whole (a DSN without its password is still an intranet entry point). Other URLs with inline
+credentials or tokens are urls.py's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
-from .text import SECRET_TRAIL, Hit, L, R, hit
+from .text import Hit, L, R, hit
 
 # (detector, type, confidence, pattern)
 _SHAPES: tuple[tuple[str, str, float, str], ...] = (
@@ -50,10 +51,6 @@ ODBC = re.compile(
     r"\s*=[^;\n]{1,200};(?:\s*[A-Za-z ]{2,30}\s*=[^;\n]{0,200};?){1,15})"
 )
 ODBC_PASSWORD = re.compile(r"(?i)(?:password|pwd)\s*=")
-# Any other scheme with inline credentials: https://user:pass@host -> the password.
-CRED_URL = re.compile(r"\b[a-z][a-z0-9+.\-]{1,15}://([^\s:/@]{1,128}):([^\s/@]{1,256})@[A-Za-z0-9.\-\[\]]{1,253}")
-
-
 def shaped_keys(text: str) -> Iterator[Hit | None]:
     for name, typ, conf, pattern in SHAPES:
         for m in pattern.finditer(text):
@@ -86,11 +83,6 @@ def connection_strings(text: str) -> Iterator[Hit | None]:
             if ODBC_PASSWORD.search(m.group()):
                 yield hit(text, m.start(), m.end(), "Database Connection String", PL.PL4, "dsn", 0.9,
                           trail=" \t\r\n;")
-    for m in CRED_URL.finditer(text):
-        if DB_URL.match(text, m.start()):
-            continue
-        yield hit(text, m.start(2), m.end(2), "Password", PL.PL4, "url_credentials", 0.9,
-                  trail=SECRET_TRAIL)
 
 
 DETECTORS = (shaped_keys, private_keys, connection_strings)

@@ -40,10 +40,12 @@ class TurnDetector(Protocol):
     def detect(self, turn: TurnText) -> list[Detection]: ...
 
 
-def rules_detector(min_confidence: float) -> TurnDetector:
+def rules_detector(min_confidence: float, phone_regions: tuple[str, ...]) -> TurnDetector:
     from streamproc.extractors.rules.extractor import RulesExtractor
 
-    return RulesExtractor(min_confidence)
+    if not phone_regions:  # the extractor's own default
+        return RulesExtractor(min_confidence)
+    return RulesExtractor(min_confidence, phone_regions=phone_regions)
 
 
 def _serve(conn: Connection, build: Callable[[], TurnDetector]) -> None:
@@ -164,12 +166,18 @@ async def _receive(conn: Connection) -> Any:
 
 class RulesPool:
     def __init__(
-        self, processes: int, min_confidence: float, deadline_s: float = 10.0, build: Callable[[], TurnDetector] | None = None
+        self,
+        processes: int,
+        min_confidence: float,
+        phone_regions: tuple[str, ...] = (),
+        deadline_s: float = 10.0,
+        build: Callable[[], TurnDetector] | None = None,
     ) -> None:
         """`build` (a picklable callable) makes each child's detector; the rules by default."""
         self.processes = processes
         self.deadline_s = deadline_s
-        self._children = [_Child(build or partial(rules_detector, min_confidence)) for _ in range(processes)]
+        default = partial(rules_detector, min_confidence, tuple(phone_regions))
+        self._children = [_Child(build or default) for _ in range(processes)]
         self._free: asyncio.Queue[_Child] | None = None
 
     async def detect(self, batch: Sequence[TurnText]) -> list[list[Detection]]:

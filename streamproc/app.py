@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from streamproc.extractors.base import Extractor
 from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
 from streamproc.ops.web import make_app, start_web
@@ -48,6 +49,7 @@ def build_rules(settings: Settings) -> Extractor:
         min_confidence=ex.rules_min_confidence,
         processes=ex.rules_processes,
         phone_regions=ex.rules_phone_regions,
+        preset=ex.rules_preset,
         deadline_s=ex.rules_timeout_s,
     )
 
@@ -126,6 +128,7 @@ class Worker:
         return check
 
     async def run(self, stop: asyncio.Event) -> None:
+        await check_connection(self.settings.kafka)  # bad credentials or certificates: one line, now
         await ensure_topics(self.settings.kafka)
         # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
         self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())

@@ -34,11 +34,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka import errors as kafka_errors
 from aiokafka.errors import KafkaError
 
-from streamproc.core.errors import StreamprocError
 from streamproc.kafka.clients import flow_consumer, transactional_producer
+from streamproc.kafka.retry import is_retriable
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
 from streamproc.pipeline.types import Output, Record, Stage
@@ -47,46 +46,10 @@ from streamproc.settings import Settings
 log = logging.getLogger(__name__)
 
 
-# Kafka errors a restart of the flow cannot fix: the same produce or the same configuration fails
-# again, so retrying would loop forever. aiokafka's own `retriable` flag is narrower than what a
-# restart fixes (KafkaTimeoutError, ProducerFenced, IllegalStateError are not "retriable" for one
-# request, but a fresh client recovers from them), so this list names the hopeless ones instead.
-NEVER_RETRY: tuple[type[KafkaError], ...] = (
-    kafka_errors.MessageSizeTooLargeError,
-    kafka_errors.RecordTooLargeError,
-    kafka_errors.RecordListTooLargeError,
-    kafka_errors.InvalidTopicError,
-    kafka_errors.TopicAuthorizationFailedError,
-    kafka_errors.GroupAuthorizationFailedError,
-    kafka_errors.ClusterAuthorizationFailedError,
-    kafka_errors.TransactionalIdAuthorizationFailed,
-    kafka_errors.AuthenticationFailedError,
-    kafka_errors.SaslAuthenticationFailed,
-    kafka_errors.UnsupportedVersionError,
-    kafka_errors.UnsupportedForMessageFormatError,
-    kafka_errors.UnsupportedCodecError,
-    kafka_errors.IncompatibleBrokerVersion,
-    kafka_errors.InvalidRequiredAcksError,
-    kafka_errors.KafkaConfigurationError,
-    kafka_errors.InvalidConfigurationError,
-    kafka_errors.PolicyViolationError,
-    kafka_errors.OffsetMetadataTooLargeError,
-)
-
-
 class AssignmentChanged(KafkaError):
     """A partition's producer is gone: the assignment moved under a commit. A restart fixes it."""
 
     retriable = True
-
-
-def is_retriable(err: BaseException) -> bool:
-    """Errors say for themselves whether trying again can help (StreamprocError.retriable)."""
-    if isinstance(err, StreamprocError):
-        return err.retriable
-    if isinstance(err, KafkaError):
-        return err.retriable or not isinstance(err, NEVER_RETRY)
-    return isinstance(err, (OSError, asyncio.TimeoutError))
 
 
 @dataclass

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import SecretStr
 
+from streamproc.kafka.clients import consumer, plain_producer
 from streamproc.settings import KafkaSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,11 +32,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
-    """Fresh topics and group for one test, so tests never see each other's records."""
+def unique_settings(bootstrap: str | KafkaSettings, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
+    """Fresh topics and group for one test, so tests never see each other's records. `bootstrap`
+    may be whole KafkaSettings (a secured cluster's connection); topic names are replaced."""
     tag = secrets.token_hex(4)
-    kafka = KafkaSettings(
-        bootstrap_servers=bootstrap,
+    conn = bootstrap if isinstance(bootstrap, KafkaSettings) else KafkaSettings(bootstrap_servers=bootstrap)
+    kafka = conn.model_copy(update=dict(
         group_id=f"sp-test-{tag}",
         raw_topic=f"raw-{tag}",
         masked_topic=f"masked-{tag}",
@@ -44,7 +46,7 @@ def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extractio
         dead_letter_topic=f"dead-{tag}",
         identity_topic=f"vaults-{tag}",
         transactional_id_prefix=f"sp-{tag}",
-    )
+    ))
     base = Settings(state_dir=state_dir)
     return base.model_copy(
         update={
@@ -57,37 +59,40 @@ def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extractio
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The same settings as STREAMPROC_* environment variables, for a worker subprocess."""
+    """The same settings as STREAMPROC_* environment variables, for a worker subprocess (secrets
+    included: the subprocess needs them in clear)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    dumped = json.loads(settings.model_dump_json())
-    for key, value in dumped.items():
+
+    def text(value: Any) -> str:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return json.dumps(value) if isinstance(value, (dict, list, tuple)) else str(value)
+
+    for key, value in settings.model_dump().items():
         if isinstance(value, dict):
             for sub, sub_value in value.items():
                 if sub_value is not None:
-                    text = json.dumps(sub_value) if isinstance(sub_value, (dict, list)) else str(sub_value)
-                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = text
+                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = text(sub_value)
         elif value is not None:
-            env[f"STREAMPROC_{key.upper()}"] = str(value)
-    master = settings.vault.master_key
-    if master is not None:
-        env["STREAMPROC_VAULT__MASTER_KEY"] = master.get_secret_value()
+            env[f"STREAMPROC_{key.upper()}"] = text(value)
     return env
 
 
 class WorkerProcess:
     """`streamproc worker` in a subprocess; logs go to a file the test can scan."""
 
-    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = ()) -> None:
+    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = (), env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
         self.extra_args = list(extra_args)
+        self.env = env  # default: settings_env(settings)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamproc.cli", "worker", *self.extra_args],
-            env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=self.env or settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         return self
 
@@ -108,7 +113,7 @@ class WorkerProcess:
 
 
 async def produce(kafka: KafkaSettings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, linger_ms=20)
+    producer = plain_producer(kafka, linger_ms=20)
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key) for key, value in records]
@@ -124,27 +129,24 @@ async def read_until(
     """Read committed records from the beginning until `count` arrived (then, if `exact`, keep
     reading briefly for extras). `deadline_s` is a stall deadline: it restarts with every new
     record, so the wait fails only after `deadline_s` seconds without progress."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
-        isolation_level="read_committed", enable_auto_commit=False,
-    )
-    await consumer.start()
+    reader = consumer(kafka, topic, auto_offset_reset="earliest", isolation_level="read_committed", enable_auto_commit=False)
+    await reader.start()
     seen: list[Any] = []
     try:
         stall = StallClock(deadline_s)
         while len(seen) < count:
             stall.check(len(seen), f"{topic}: {len(seen)} of {count} records")
-            batch = await consumer.getmany(timeout_ms=500)
+            batch = await reader.getmany(timeout_ms=500)
             for records in batch.values():
                 seen.extend(records)
         if exact:  # extras would be duplicates: drain what is already committed behind them
             for _ in range(3):
-                batch = await consumer.getmany(timeout_ms=700)
+                batch = await reader.getmany(timeout_ms=700)
                 for records in batch.values():
                     seen.extend(records)
         return seen
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 class StallClock:
@@ -166,29 +168,28 @@ class StallClock:
 async def read_outcomes(kafka: KafkaSettings, topics: list[str], *, count: int, stall_s: float) -> dict[str, list[Any]]:
     """Committed records of several topics from the beginning until `count` arrived in all,
     then a short drain for extras; fails only after `stall_s` seconds without a new record."""
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
-        isolation_level="read_committed", enable_auto_commit=False, max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
+    reader = consumer(
+        kafka, *topics, auto_offset_reset="earliest", isolation_level="read_committed", enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
     )
-    await consumer.start()
+    await reader.start()
     seen: dict[str, list[Any]] = {t: [] for t in topics}
     try:
         stall = StallClock(stall_s)
         total = 0
         while total < count:
             stall.check(total, f"{total} of {count} records on {topics}")
-            for records in (await consumer.getmany(timeout_ms=500)).values():
+            for records in (await reader.getmany(timeout_ms=500)).values():
                 for record in records:
                     seen[record.topic].append(record)
                     total += 1
         for _ in range(3):
-            for records in (await consumer.getmany(timeout_ms=700)).values():
+            for records in (await reader.getmany(timeout_ms=700)).values():
                 for record in records:
                     seen[record.topic].append(record)
         return seen
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 async def wait_for(predicate: Any, *, deadline_s: float, what: str, interval_s: float = 0.2) -> None:

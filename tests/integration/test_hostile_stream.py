@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
+from streamproc.kafka.clients import plain_producer
 from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import Settings
 from streamproc.wire import MaskedTurn
@@ -38,8 +38,7 @@ def _interleaved(settings: Settings) -> list[Item]:
 
 
 async def _produce(settings: Settings, items: list[Item]) -> dict[tuple[int, int], HostileRecord | BenignTurn]:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_idempotence=True,
-                                max_request_size=4 * 1024 * 1024, linger_ms=20)
+    producer = plain_producer(settings.kafka, max_request_size=4 * 1024 * 1024, linger_ms=20)
     await producer.start()
     try:
         futures = [(await producer.send(settings.kafka.raw_topic, value, key=key), what) for key, value, what in items]

@@ -40,12 +40,12 @@ class TurnDetector(Protocol):
     def detect(self, turn: TurnText) -> list[Detection]: ...
 
 
-def rules_detector(min_confidence: float, phone_regions: tuple[str, ...]) -> TurnDetector:
+def rules_detector(min_confidence: float, phone_regions: tuple[str, ...], preset: str = "default") -> TurnDetector:
     from streamproc.extractors.rules.extractor import RulesExtractor
 
     if not phone_regions:  # the extractor's own default
-        return RulesExtractor(min_confidence)
-    return RulesExtractor(min_confidence, phone_regions=phone_regions)
+        return RulesExtractor(min_confidence, preset=preset)
+    return RulesExtractor(min_confidence, phone_regions=phone_regions, preset=preset)
 
 
 def _serve(conn: Connection, build: Callable[[], TurnDetector]) -> None:
@@ -170,13 +170,14 @@ class RulesPool:
         processes: int,
         min_confidence: float,
         phone_regions: tuple[str, ...] = (),
+        preset: str = "default",
         deadline_s: float = 10.0,
         build: Callable[[], TurnDetector] | None = None,
     ) -> None:
         """`build` (a picklable callable) makes each child's detector; the rules by default."""
         self.processes = processes
         self.deadline_s = deadline_s
-        default = partial(rules_detector, min_confidence, tuple(phone_regions))
+        default = partial(rules_detector, min_confidence, tuple(phone_regions), preset)
         self._children = [_Child(build or default) for _ in range(processes)]
         self._free: asyncio.Queue[_Child] | None = None
 

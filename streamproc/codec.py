@@ -74,28 +74,22 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidRecord("invalid JSON: nesting too deep", "NestingTooDeep") from None
 
 
+def _field_names(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields) | {"[key]"}
+
+
 def describe(err: ValidationError, model: type[BaseModel] | None = None) -> str:
-    """The first few problems as `field: rule`, without the offending input. With `model` (a
-    record's), keys it does not define are the input's own text and are not named; without it
-    (settings), every key is the program's own."""
-    known = set(model.model_fields) if model is not None else None
+    """The first few problems as `field: rule`, without the offending input. A location that is
+    not one of the model's own field names came from the input (an unknown field's name, a dict
+    key) and could be a secret typed in the wrong place: it is shown as `?`."""
+    known = _field_names(model) if model is not None else None
     parts = []
     for problem in err.errors(include_input=False, include_url=False, include_context=False)[:5]:
-        where = ".".join(_loc(p, known) for p in problem["loc"]) or "record"
+        loc = [p if isinstance(p, int) or known is None or p in known else "?" for p in problem["loc"]]
+        where = ".".join(str(p) for p in loc) or "record"
         parts.append(f"{where}: {problem['msg']}")
     more = err.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-
-
-def _loc(part: str | int, known: set[str] | None) -> str:
-    """A location part; an unknown key is the input's own text (it could be a value), so it is
-    named only as unknown."""
-    if isinstance(part, int) or known is None or part in known or part in _LEVEL_KEYS:
-        return str(part)
-    return "<unknown key>"
-
-
-_LEVEL_KEYS = frozenset({"PL1", "PL2", "PL3", "PL4"})
 
 
 def encode(record: BaseModel) -> bytes:

@@ -1,11 +1,15 @@
-"""Mask stage: RawTurn records -> MaskedTurn outputs, and dead letters for the records that cannot
-be masked (undecodable, a turn no extractor could answer, an output too large to produce)."""
+"""Mask stage: RawTurn records -> MaskedTurn outputs, and sealed dead letters for the records that
+cannot be masked (undecodable, a turn no extractor could answer, an output too large to produce).
+
+A masked turn is keyed by its user pseudonym, never the real user_id: the record key crosses the
+trust boundary as much as the value does. One pseudonym per user keeps a user's turns on one
+partition, in order."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
@@ -13,12 +17,16 @@ from streamproc.core.spans import Detection
 from streamproc.extractors.base import TurnText
 from streamproc.masker import PlaceholderStore, mask_turns
 from streamproc.ops.metrics import Metrics
-from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
+from streamproc.pipeline.dead_letter import DeadLetterKeys, DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.extract import ExtractStep
 from streamproc.pipeline.outputs import bounded
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
 from streamproc.wire import ExtractorInfo, RawTurn
+
+
+class StageStore(PlaceholderStore, DeadLetterKeys, Protocol):
+    """What a flow stage needs of the vault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +49,14 @@ class MaskStage:
     flow = "mask"
 
     def __init__(
-        self, extract: ExtractStep, store: PlaceholderStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter
+        self, extract: ExtractStep, store: StageStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter
     ) -> None:
         self.extract = extract
         self.store = store
         self.kafka = kafka
         self.metrics = metrics
         self.limiter = limiter
+        self.dead_letters = DeadLetters(store, kafka, metrics, limiter, self.flow)
 
     async def prepare(self, records: Sequence[Record]) -> MaskPrepared:
         decoded: list[RawTurn | InvalidRecord] = []
@@ -83,9 +92,7 @@ class MaskStage:
             else:
                 result = item
             if isinstance(result, InvalidRecord):
-                self.limiter.admit(time.monotonic())
-                self.metrics.dead_letters.labels(self.flow, result.error_class).inc()
-                outputs.append(dead_letter(record, result, self.kafka.dead_letter_topic))
+                outputs.append(await self.dead_letters(record, result))
             else:
                 outputs.append(result)
         return outputs

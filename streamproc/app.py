@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
+async def open_vault(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Vault]:
     """Migrate to the current schema, then open. The master key file is created on first use."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     v = settings.vault
@@ -42,7 +42,8 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
     url = settings.vault_url
     args = connect_args(url, v.ssl_mode, v.ssl_root_cert, v.ssl_cert, v.ssl_key)
     await migrate(url, connect_args=args)
-    async with Vault.open(url, keys, pool_size=v.pool_size, connect_args=args) as vault:
+    counter = metrics.bad_policies.inc if metrics is not None else None
+    async with Vault.open(url, keys, pool_size=v.pool_size, connect_args=args, on_unreadable_policy=counter) as vault:
         yield vault
 
 
@@ -55,6 +56,7 @@ def build_rules(settings: Settings) -> Extractor:
         processes=ex.rules_processes,
         phone_regions=ex.rules_phone_regions,
         preset=ex.rules_preset,
+        deadline_s=ex.rules_timeout_s,
     )
 
 
@@ -90,10 +92,18 @@ def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extra
 
 
 def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
-    """The extractor with its fail-closed policy; the worker and the embedded commands share it."""
+    """The extractor with its fail-closed policy; the worker and the embedded commands share it.
+    The rules that rescue a model's failures are
+    built only for a model; their child process starts on first use."""
     ex = settings.extraction
-    fallback = build_rules(settings) if ex.on_failure == "fallback" and extractor.name != "rules" else None
-    return ExtractStep(extractor, fallback=fallback, timeout_s=ex.timeout_s, metrics=metrics)
+    rules = build_rules(settings) if extractor.name != "rules" else None
+    return ExtractStep(
+        extractor,
+        fallback=rules if ex.on_failure == "fallback" else None,
+        turn_fallback=rules if ex.on_turn_failure == "fallback" else None,
+        timeout_s=ex.timeout_s,
+        metrics=metrics,
+    )
 
 
 class Worker:
@@ -106,7 +116,8 @@ class Worker:
         self.metrics = metrics
         kafka = settings.kafka
         limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
-        extract = build_extract_step(settings, extractor, metrics)
+        self.extract = build_extract_step(settings, extractor, metrics)
+        extract = self.extract
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
             TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
@@ -154,9 +165,10 @@ class Worker:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics()
-    async with open_vault(settings) as vault:
+    async with open_vault(settings, metrics) as vault:
         extractor = build_extractor(settings, metrics)
+        worker = Worker(settings, vault, extractor, metrics)
         try:
-            await Worker(settings, vault, extractor, metrics).run(stop)
+            await worker.run(stop)
         finally:
-            await extractor.aclose()
+            await worker.extract.aclose()

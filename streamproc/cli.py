@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from streamproc.core.errors import StartupError, StreamprocError
+from streamproc.core.policy import MAX_TTL_S, MIN_TTL_S, check_ttl
 from streamproc.settings import EXTRACTOR_NAMES, Settings
 
 LEVELS = ("pl2", "pl3", "pl4")
@@ -124,7 +125,8 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     pset.add_argument("user_id")
     for level in LEVELS:
         pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"], help=f"action for {level.upper()}")
-        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help=f"TTL of {level.upper()} mappings; 0 removes it")
+        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS",
+                          help=f"TTL of {level.upper()} mappings, {MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes it")
 
 
 KEYS_HELP = """\
@@ -229,6 +231,12 @@ def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
     if args.policy_command == "set":
         changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, lvl)}
         ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
+        for lvl, seconds in ttls.items():
+            try:
+                if seconds is not None:
+                    check_ttl(seconds)
+            except ValueError as err:  # before the vault is opened: nothing is stored
+                raise UsageError(f"--{lvl}-ttl: {err} (0 removes it)") from None
     return embedded.policy(settings, args.user_id, changes, ttls)
 
 

@@ -22,7 +22,9 @@ from streamproc.core.policy import Action
 from streamproc.core.taxonomy import PrivacyLevel
 
 MAX_CONTENT_CHARS = 32_000
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+# Ids travel as Kafka keys and vault rows: no control characters (Postgres refuses NUL in text,
+# which would turn one record into a vault error retried forever). One class, so linear.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
 Role = Literal["user", "assistant"]
 MaskableLevel = Literal["PL2", "PL3", "PL4"]

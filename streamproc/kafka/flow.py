@@ -13,7 +13,12 @@ pauses its partitions (still polling, so it stays in the group) until the oldest
 
 Failures: retriable ones (broker or vault unreachable, extractor down under the retry policy) end
 the current run without committing; the loop rebuilds its clients after a back-off and resumes
-from the committed offsets. Anything else propagates and stops the worker: fail closed.
+from the committed offsets. Anything else propagates and stops the worker: fail closed. Data never
+does either: bad records, turns no extractor answers and outputs too large to send become dead
+letters in the stage, before anything is produced.
+
+On stop (SIGTERM), batches in flight get `drain_s` to commit; the rest is abandoned (child
+processes killed) and replayed by the next owner, as after a crash.
 """
 
 from __future__ import annotations
@@ -39,6 +44,12 @@ from streamproc.pipeline.types import Output, Record, Stage
 from streamproc.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class AssignmentChanged(KafkaError):
+    """A partition's producer is gone: the assignment moved under a commit. A restart fixes it."""
+
+    retriable = True
 
 
 @dataclass
@@ -175,7 +186,7 @@ class TransactionalFlow:
     async def _commit_partition(self, partition: int, outputs: list[Output], next_offset: int) -> None:
         producer = self._producers.get(partition)
         if producer is None:
-            raise KafkaError(f"no producer for partition {partition}: assignment changed")
+            raise AssignmentChanged(f"no producer for partition {partition}: assignment changed")
         async with producer.transaction():
             for out in outputs:
                 await producer.send(out.topic, out.value, key=out.key)
@@ -184,10 +195,11 @@ class TransactionalFlow:
             )
 
     async def _drain(self, consumer: AIOKafkaConsumer) -> None:
-        """On a graceful stop, finish what is in flight (bounded), so little is replayed later."""
+        """On a graceful stop, finish what is in flight within `drain_s`, so little is replayed
+        later; a batch stuck past that is abandoned (its extraction cancelled) by the caller."""
         if self._batcher:
             self._launch(self._batcher.flush(), self.clock())
-        deadline = self.clock() + 30
+        deadline = self.clock() + self.batching.drain_s
         while self._inflight and self.clock() < deadline:
             head = self._inflight[0]
             done, _ = await asyncio.wait({head.task}, timeout=max(0.0, deadline - self.clock()))

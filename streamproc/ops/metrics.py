@@ -16,6 +16,10 @@ class Metrics:
         self.records_out = Counter("streamproc_records_out_total", "Records produced (committed)", ["flow"], registry=r)
         self.dead_letters = Counter("streamproc_dead_letters_total", "Records sent to dead-letter", ["flow", "error_class"], registry=r)
         self.degraded = Counter("streamproc_degraded_turns_total", "Turns masked by the rules fallback only", registry=r)
+        self.turn_failures = Counter(
+            "streamproc_turn_failures_total", "Turns the extractor could not answer while it answered others", ["extractor", "outcome"], registry=r
+        )
+        self.bad_policies = Counter("streamproc_unreadable_policies_total", "Stored policies that could not be read (applied as redact-all)", registry=r)
         self.extraction_failures = Counter("streamproc_extraction_failures_total", "Failed extraction calls", ["extractor", "retriable"], registry=r)
         self.hallucinated_spans = Counter("streamproc_hallucinated_spans_total", "Model spans not found in the turn", ["extractor"], registry=r)
         self.spans = Counter("streamproc_spans_total", "Detected spans by level and finder", ["level", "source"], registry=r)

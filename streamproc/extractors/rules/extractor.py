@@ -139,8 +139,10 @@ class RulesExtractor(ExtractorBase):
         processes: int = 0,
         phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
         preset: str = "default",
+        deadline_s: float = 10.0,
     ) -> None:
-        """`processes` > 0 runs `extract` in that many worker processes (see pool.py).
+        """`processes` > 0 runs `extract` in that many child processes (see pool.py), each call
+        under `deadline_s`; 0 runs it in a thread, where no deadline can be enforced.
 
         `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
         without `+` (phones.py); unknown codes raise ValueError. `preset`: see PRESETS above.
@@ -161,7 +163,7 @@ class RulesExtractor(ExtractorBase):
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence, regions, preset)
+            self._pool = RulesPool(processes, min_confidence, regions, preset=preset, deadline_s=deadline_s)
 
     @classmethod
     def from_preset(cls, preset: str) -> RulesExtractor:
@@ -210,7 +212,7 @@ class RulesExtractor(ExtractorBase):
 
     async def aclose(self) -> None:
         if self._pool is not None:
-            await asyncio.to_thread(self._pool.close)
+            self._pool.close()
             self._pool = None
 
     def _detect_all(self, batch: list[TurnText]) -> list[list[Detection]]:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
+from streamproc.kafka.changelog import ensure_changelog
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
@@ -20,6 +21,7 @@ from streamproc.pipeline.dead_letter import DeadLetterLimiter
 from streamproc.pipeline.extract import ExtractStep
 from streamproc.pipeline.mask import MaskStage
 from streamproc.pipeline.restore import RestoreStage
+from streamproc.pipeline.stream_restore import StreamRestoreStage
 from streamproc.settings import Settings
 from streamproc.vault.crypto import load_or_create_master_key
 from streamproc.vault.migrate import migrate
@@ -86,6 +88,13 @@ def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metric
     return ExtractStep(extractor, fallback=fallback, timeout_s=ex.timeout_s, metrics=metrics)
 
 
+def build_restore_stage(settings: Settings, vault: Vault, metrics: Metrics, limiter: DeadLetterLimiter) -> StreamRestoreStage:
+    """Whole responses as before; streamed chunks with a hold-back kept as changelogged state."""
+    kafka = settings.kafka
+    whole = RestoreStage(vault, kafka, metrics, limiter)
+    return StreamRestoreStage(whole, vault, kafka.stream_changelog, kafka.stream_expiry_s)
+
+
 class Worker:
     """The mask and restore flows, the health/metrics server, and what they share."""
 
@@ -99,7 +108,7 @@ class Worker:
         extract = build_extract_step(settings, extractor, metrics)
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
-            TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
+            TransactionalFlow("restore", build_restore_stage(settings, vault, metrics, limiter), kafka.response_topic, settings, metrics),
         ]
 
     async def _vault_ok(self) -> bool:
@@ -114,6 +123,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
+        await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.partitions)
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
         log.info("worker started: extractor=%s, web=%s:%d", self.extractor.name, self.settings.web.host, self.settings.web.port)

@@ -37,6 +37,16 @@ class KafkaSettings(_Section):
     dead_letters_per_minute: int = Field(
         default=1_000, ge=1, description="Above this rate the worker stops: a bad deploy, not bad records."
     )
+    stream_expiry_s: float = Field(
+        default=300.0, gt=0, description="A streamed response with no chunk for this long (record time) is closed: its hold-back flushed as a final chunk."
+    )
+    stream_state_topic: str | None = Field(
+        default=None, description="Compacted changelog of streamed-restore state; default: <group_id>.<response_topic>.stream-state."
+    )
+
+    @property
+    def stream_changelog(self) -> str:
+        return self.stream_state_topic or f"{self.group_id}.{self.response_topic}.stream-state"
 
 
 class VaultSettings(_Section):

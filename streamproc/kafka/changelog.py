@@ -1,0 +1,79 @@
+"""Compacted changelog topics that back stage state (streamproc.pipeline.state).
+
+Written only inside the flow's per-partition transactions; read here, on partition assignment,
+from the beginning to the end offset under read_committed (the last stable offset: aborted and
+still-open transactions are invisible, and the new owner has already fenced the previous one).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streamproc.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": "600000"}
+
+
+async def ensure_changelog(kafka: KafkaSettings, topic: str, partitions: int) -> None:
+    """Create the compacted changelog with as many partitions as its input topic, if missing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        if topic in set(await admin.list_topics()):
+            return
+        try:
+            await admin.create_topics(
+                [NewTopic(topic, num_partitions=partitions, replication_factor=kafka.replication_factor, topic_configs=COMPACTED)]
+            )
+            log.info("created changelog topic %s", topic)
+        except TopicAlreadyExistsError:
+            pass  # another worker created it first
+    finally:
+        await admin.close()
+
+
+async def read_changelog(
+    kafka: KafkaSettings, topic: str, partitions: list[int], deadline_s: float = 60.0
+) -> dict[int, dict[bytes, bytes]]:
+    """The latest committed value per key of each partition; tombstones delete. A changelog that
+    cannot be read to its end within the deadline raises a (retriable) KafkaError."""
+    state: dict[int, dict[bytes, bytes]] = {p: {} for p in partitions}
+    if not partitions:
+        return state
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=max(1_048_576, 2 * kafka.max_record_bytes),
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + deadline_s
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            if time.monotonic() > deadline:
+                raise KafkaError(f"changelog {topic} not read to its end within {deadline_s:.0f}s")
+            fetched = await consumer.getmany(*pending, timeout_ms=200)
+            for tp, records in fetched.items():
+                for record in records:
+                    if record.value is None:
+                        state[tp.partition].pop(record.key or b"", None)
+                    else:
+                        state[tp.partition][record.key or b""] = record.value
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+        return state
+    finally:
+        await consumer.stop()

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
 from streamproc.kafka.changelog import ensure_changelog
+from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
@@ -124,9 +125,12 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
         await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.partitions)
+        # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
+        self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
-        log.info("worker started: extractor=%s, web=%s:%d", self.extractor.name, self.settings.web.host, self.settings.web.port)
+        log.info("worker started: extractor=%s, vault=%s, web=%s:%d", self.extractor.name, self.vault_id,
+                 self.settings.web.host, self.settings.web.port)
         try:
             tasks = [asyncio.create_task(f.run(stop), name=f"flow-{f.name}") for f in self.flows]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -124,6 +124,13 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help=f"TTL of {level.upper()} mappings; 0 removes it")
 
 
+def _vault_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="vault_command", required=True, metavar="{identity,move-group}")
+    sub.add_parser("identity", help="this vault's identity and the vault the consumer group is bound to")
+    move = sub.add_parser("move-group", help="bind the consumer group to this vault (a migration: read the README first)")
+    move.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
 def _schemas_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("schemas"), help="directory to write (default: schemas)")
 
@@ -162,6 +169,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rate", type=float, default=1_000.0, help="offered load (turns/s) for the latency pass")
     p.add_argument("--smoke", action="store_true", help="a few seconds; checks the result is well formed")
+    p.add_argument("--target-rate", type=float, default=1_000.0, help="print the sizing (processes, partitions) for this many turns/s")
     p.add_argument("--engine", choices=["pipeline", "vllm"], default="pipeline", help="vllm: GPU extraction bench")
     p.add_argument("--model", help="model directory for --engine vllm")
 
@@ -201,6 +209,19 @@ def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
         changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, lvl)}
         ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
     return embedded.policy(settings, args.user_id, changes, ttls)
+
+
+def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import vault_tools
+
+    if args.vault_command == "identity":
+        return vault_tools.identity(settings)
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"move group {settings.kafka.group_id} to this vault: placeholders minted by the old vault will no longer restore. Type 'move' to confirm: ")
+        if answer.strip() != "move":
+            print("streamproc: not confirmed; nothing changed", file=sys.stderr)
+            return 1
+    return vault_tools.move_group(settings)
 
 
 def _run_schemas(settings: Settings, args: argparse.Namespace) -> int:
@@ -257,6 +278,13 @@ COMMANDS: dict[str, Command] = {
         _forget_args, _run_forget,
     ),
     "policy": Command("show or set a user's per-level actions", LEVEL_HELP + ENVIRONMENT, _policy_args, _run_policy),
+    "vault": Command(
+        "vault identity and group fencing",
+        "A consumer group is bound to one vault; a worker with another vault refuses to start.\n"
+        "move-group rebinds the group to this vault: answers that name placeholders minted by the old\n"
+        "vault stay unresolved, and numbering starts again in this vault.\n" + ENVIRONMENT,
+        _vault_args, _run_vault,
+    ),
     "schemas": Command("write the wire models' JSON Schemas", "One <model>.schema.json per wire model.\n", _schemas_args, _run_schemas, needs_settings=False),
     "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),
     "tail": Command("print committed records of a topic", "Reads with isolation.level=read_committed.\n" + ENVIRONMENT, _tail_args, _run_tail),
@@ -311,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamproc.ops.logs import configure
 
     args = build_parser().parse_args(argv)
-    verbose = getattr(args, "verbose", False)
+    args.verbose = verbose = getattr(args, "verbose", False)  # SUPPRESS leaves it unset without -v
     command = COMMANDS[args.command]
     try:
         settings = load_settings(args) if command.needs_settings else Settings.model_construct()

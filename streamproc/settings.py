@@ -30,6 +30,9 @@ class KafkaSettings(_Section):
     response_topic: str = "cloud-response"
     restored_topic: str = "restored-dialogue"
     dead_letter_topic: str = "dead-letter"
+    identity_topic: str = Field(
+        default="streamproc-vaults", description="Compacted topic binding each consumer group to one vault (fencing)."
+    )
     partitions: int = Field(default=4, ge=1, description="Used when a topic is created on start.")
     replication_factor: int = Field(default=1, ge=1)
     transactional_id_prefix: str = "streamproc"

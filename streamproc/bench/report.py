@@ -59,6 +59,13 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
     for t in result["targets"]:
         checks.add_row(t["target"], f"{t['measured']:,.3f} {t['unit']}" if t["measured"] < 10 else f"{t['measured']:,.0f} {t['unit']}", f"{t['threshold']:,g}", "[green]pass" if t["pass"] else "[red]MISS")
     console.print(checks)
+    if "sizing" in result:
+        plan = result["sizing"]
+        console.print(
+            f"sizing for {plan['target_turns_per_s']:,.0f} turns/s on this hardware: {plan['worker_processes']} worker "
+            f"process(es) (one core each), >= {plan['partitions_at_least']} partitions, vault write load "
+            f"{plan['vault_write_load']:.0%} of one Postgres ({'ok' if plan['vault_ok'] else 'too high: faster Postgres'})"
+        )
 
 
 def plot(result: dict[str, Any], path: Path) -> Path:

@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from streamproc.vault.scratch import scratch_database
 
 from streamproc.bench import micro, report
+from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
     KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
 )
@@ -63,15 +64,16 @@ class BenchConfig:
     extractor_messages: int
     vault_values: int
     vault_resolves: int
+    target_rate: float = 1_000.0
 
     @classmethod
     def from_args(cls, settings: Settings, args: argparse.Namespace) -> BenchConfig:
         default = settings.batching.max_turns
         if args.smoke:
             return cls(min(args.turns, 300), min(args.users, 50), args.seed, args.rate, True, (default,), default,
-                       (1.0,), 0.3, 300, 1_000, 200)
+                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate)
         return cls(args.turns, args.users, args.seed, args.rate, False, tuple(sorted({16, default, 256})), default,
-                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000)
+                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000, args.target_rate)
 
     def latency_turns(self, load: float) -> int:
         return max(50, min(self.turns, int(self.rate * load * self.latency_seconds)))
@@ -238,7 +240,21 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     }
     result["summary"] = _summary(config, throughput, latency)
     result["targets"] = report.targets(result)
+    result["sizing"] = _sizing(config, result)
     return result
+
+
+def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:
+    """The capacity model (bench/capacity.py) fed with this run's own rates."""
+    sample = list(Workload(users=config.users, seed=config.seed).turns(1_000))
+    tps = result["summary"]["turns_per_s"]
+    return sizing(
+        config.target_rate,
+        mask_per_process=tps["mask"],
+        restore_per_process=tps["restore"],
+        vault_new_per_s=result["vault"]["postgres"]["new_mappings_per_s"],
+        new_mappings_per_turn=sum(len(t.secrets) for t in sample) / len(sample),  # an upper bound: repeats are recalls
+    )
 
 
 def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:

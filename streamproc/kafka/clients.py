@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.abc import ConsumerRebalanceListener
 
 from streamproc.settings import KafkaSettings
@@ -20,9 +21,13 @@ def transactional_id(kafka: KafkaSettings, topic: str, partition: int) -> str:
 
 
 def transactional_producer(kafka: KafkaSettings, topic: str, partition: int) -> AIOKafkaProducer:
+    return transactional_producer_for(kafka, transactional_id(kafka, topic, partition))
+
+
+def transactional_producer_for(kafka: KafkaSettings, txn_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=kafka.bootstrap_servers,
-        transactional_id=transactional_id(kafka, topic, partition),
+        transactional_id=txn_id,
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
@@ -61,3 +66,7 @@ def reader(kafka: KafkaSettings, *topics: str, group_id: str | None = None) -> A
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
+
+
+def admin(kafka: KafkaSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,7 @@ from streamproc.vault.tables import Counter, Mapping, User, VaultMeta
 
 log = logging.getLogger(__name__)
 _KEY_CHECK = "master_key_check"
+_IDENTITY = "vault_id"
 
 
 class Vault:
@@ -82,6 +84,20 @@ class Vault:
             stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _KEY_CHECK))
         assert stored is not None
         verify_key_check(self._master_key, stored)
+
+    async def identity(self) -> str:
+        """This vault's identity: a random id created with the vault and stored in it, so every
+        worker on the same database (Postgres) shares it and two embedded vaults never do."""
+        async with wrap_db_errors("identity"), transaction(self._engine, write=True) as conn:
+            insert = dialect_insert(conn)
+            await conn.execute(
+                insert(VaultMeta)
+                .values(key=_IDENTITY, value=uuid.uuid4().hex.encode())
+                .on_conflict_do_nothing(index_elements=[VaultMeta.key])
+            )
+            stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _IDENTITY))
+        assert stored is not None
+        return bytes(stored).decode()
 
     async def assign(
         self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]

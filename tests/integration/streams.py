@@ -40,6 +40,7 @@ def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extractio
         response_topic=f"response-{tag}",
         restored_topic=f"restored-{tag}",
         dead_letter_topic=f"dead-{tag}",
+        identity_topic=f"vaults-{tag}",
         transactional_id_prefix=f"sp-{tag}",
     )
     base = Settings(state_dir=state_dir)

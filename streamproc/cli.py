@@ -224,6 +224,12 @@ def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
     return vault_tools.move_group(settings)
 
 
+def _run_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from streamproc.commands import doctor
+
+    return doctor.run(settings)
+
+
 def _run_schemas(settings: Settings, args: argparse.Namespace) -> int:
     from streamproc.schemas import write_schemas
 
@@ -284,6 +290,11 @@ COMMANDS: dict[str, Command] = {
         "move-group rebinds the group to this vault: answers that name placeholders minted by the old\n"
         "vault stay unresolved, and numbering starts again in this vault.\n" + ENVIRONMENT,
         _vault_args, _run_vault,
+    ),
+    "doctor": Command(
+        "check the broker, topics, vault and extractor this worker would use",
+        "Prints one row per check and exits 1 if any failed (usable as a health check).\n" + ENVIRONMENT,
+        lambda p: None, _run_doctor,
     ),
     "schemas": Command("write the wire models' JSON Schemas", "One <model>.schema.json per wire model.\n", _schemas_args, _run_schemas, needs_settings=False),
     "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),

@@ -61,8 +61,14 @@ async def bind_group_to_vault(kafka: KafkaSettings, vault_id: str) -> str | None
 
 
 async def group_vault(kafka: KafkaSettings) -> str | None:
-    """The vault the group is bound to, or None (read only; for `doctor`)."""
-    await _ensure_topic(kafka)
+    """The vault the group is bound to, or None. Read only (for `doctor`): creates nothing."""
+    admin: AIOKafkaAdminClient = clients.admin(kafka)
+    await admin.start()
+    try:
+        if kafka.identity_topic not in set(await admin.list_topics()):
+            return None
+    finally:
+        await admin.close()
     return await _read_binding(kafka)
 
 

@@ -126,3 +126,13 @@ def test_a_replay_from_the_changelog_re_derives_identical_bytes() -> None:
         by_response[o.response_id] = by_response.get(o.response_id, "") + o.content
     assert by_response == {r: restore(TEXT, VALUES).content for r in streams}
     assert [k for k, _ in fresh.state.items(0)] == [STREAM_TIME]  # every stream ended: only the stream time is left
+
+
+def test_produce_stream_cuts_a_whole_response_into_ordered_chunks_that_join_back() -> None:
+    from streamproc.commands.kafka_tools import stream_chunks
+
+    whole = chunk("r1", 0, TEXT, True).model_copy(update={"chunk_seq": None, "final": None})
+    chunks = stream_chunks(whole, 6)
+    assert [c.chunk_seq for c in chunks] == list(range(len(chunks))) and [c.final for c in chunks][-2:] == [False, True]
+    assert "".join(c.content for c in chunks) == TEXT and all(len(c.content) <= 6 for c in chunks)
+    assert stream_chunks(whole.model_copy(update={"content": ""}), 6)[0].final is True

@@ -178,7 +178,8 @@ class TransactionalFlow:
             self.metrics.batch_wait.labels(self.name).observe(max(0.0, started - item.opened_at))
             outputs = await self.stage.finish(prepared)
             await asyncio.gather(*(self._commit_partition(p, outs, last + 1) for p, (outs, last) in _by_partition(item.records, outputs).items()))
-            self.metrics.records_out.labels(self.name).inc(len(outputs))
+            # State changelog records (their partition is pinned) are state, not output.
+            self.metrics.records_out.labels(self.name).inc(sum(1 for o in outputs if o.partition is None))
             self.metrics.commit_latency.labels(self.name).observe(self.clock() - started)
 
     async def _commit_partition(self, partition: int, outputs: list[Output], next_offset: int) -> None:

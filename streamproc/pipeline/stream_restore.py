@@ -16,8 +16,8 @@ State (the hold-back, the next chunk_seq, the unresolved so far) is keyed state
 crash or a partition move starts from exactly the committed state and re-derives the same bytes.
 
 Expiry runs on stream time, not the wall clock, so a replay expires the same streams at the same
-record: a partition's stream time is the largest record timestamp seen on it (kept in the state
-too); a stream whose last chunk is older than `stream_expiry_s` is closed when a later record of
+record: a partition's stream time is the largest timestamp of a chunk seen on it (kept in the
+state too); a stream whose last chunk is older than `stream_expiry_s` is closed when a later record of
 its partition is processed: its hold-back is flushed as a final chunk and counted.
 """
 
@@ -117,8 +117,8 @@ class StreamRestoreStage:
                 chunks[i] = item
         pieces: list[Piece] = []
         for i, record in enumerate(records):
-            pieces.extend(self._expire(i, record))
-            if i in chunks:
+            if i in chunks:  # whole responses neither move stream time nor touch the changelog
+                pieces.extend(self._expire(i, record))
                 pieces.extend(self._advance(i, record, chunks[i], slots))
         whole_idx = [i for i in range(len(records)) if i not in chunks]
         if whole_idx:

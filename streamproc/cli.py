@@ -102,7 +102,8 @@ def _input_file(p: argparse.ArgumentParser) -> None:
 
 def _worker_args(p: argparse.ArgumentParser) -> None:
     _extractor_flags(p)
-    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066)")
+    p.add_argument("--web-port", type=int, help="health and metrics port (default 6066; process i uses port + i)")
+    p.add_argument("--processes", type=_positive_int, default=1, help="worker processes in the group, one core each (default 1)")
 
 
 def _mask_args(p: argparse.ArgumentParser) -> None:
@@ -184,7 +185,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
     from streamproc.commands.worker import run
 
-    return run(settings)
+    return run(settings, args.processes, args.verbose)
 
 
 def _run_filter(settings: Settings, args: argparse.Namespace) -> int:
@@ -366,10 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the one place errors become exit codes
-        if verbose:
-            traceback.print_exc()
-        print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
-        return 2 if isinstance(err, UsageError) else 1
+        return report_error(err, verbose)
+
+
+def report_error(err: Exception, verbose: bool) -> int:
+    """Print `streamproc: error: ...` (and the traceback with -v); return the exit code."""
+    if verbose:
+        traceback.print_exc()
+    print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
+    return 2 if isinstance(err, UsageError) else 1
 
 
 def _one_line(err: BaseException) -> str:

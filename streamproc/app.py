@@ -124,7 +124,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings.kafka)
-        await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.partitions)
+        await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.response_topic)
         # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
         self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}

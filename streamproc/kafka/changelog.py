@@ -14,23 +14,36 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from streamproc.core.errors import StreamprocError
 from streamproc.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
+class ChangelogMismatch(StreamprocError):
+    """Not retriable: an operator must fix the topics."""
+
+
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": "600000"}
 
 
-async def ensure_changelog(kafka: KafkaSettings, topic: str, partitions: int) -> None:
-    """Create the compacted changelog with as many partitions as its input topic, if missing."""
+async def ensure_changelog(kafka: KafkaSettings, topic: str, input_topic: str) -> None:
+    """Create the compacted changelog with as many partitions as its input topic, if missing.
+    State of input partition p lives in changelog partition p, so a changelog with fewer
+    partitions than its input cannot hold it: that is a configuration error, raised."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
     await admin.start()
     try:
-        if topic in set(await admin.list_topics()):
+        # Only topics that exist are described: a metadata request may auto-create the others.
+        existing = [t for t in (input_topic, topic) if t in set(await admin.list_topics())]
+        counts = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(existing) if not t["error_code"]} if existing else {}
+        wanted = counts.get(input_topic, kafka.partitions)
+        if topic in counts:
+            if counts[topic] < wanted:
+                raise ChangelogMismatch(f"changelog {topic} has {counts[topic]} partitions, its input {input_topic} {wanted}")
             return
         try:
             await admin.create_topics(
-                [NewTopic(topic, num_partitions=partitions, replication_factor=kafka.replication_factor, topic_configs=COMPACTED)]
+                [NewTopic(topic, num_partitions=wanted, replication_factor=kafka.replication_factor, topic_configs=COMPACTED)]
             )
             log.info("created changelog topic %s", topic)
         except TopicAlreadyExistsError:

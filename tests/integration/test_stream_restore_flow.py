@@ -124,7 +124,7 @@ def check_exactly_once(outputs: list, expected: dict[tuple[str, int], bytes]) ->
 async def settings(kafka_bootstrap: str, fresh_pg_url: str, tmp_path: Path) -> Settings:
     s = unique_settings(kafka_bootstrap, fresh_pg_url, tmp_path)
     await ensure_topics(s.kafka)
-    await ensure_changelog(s.kafka, s.kafka.stream_changelog, s.kafka.partitions)
+    await ensure_changelog(s.kafka, s.kafka.stream_changelog, s.kafka.response_topic)
     return s
 
 

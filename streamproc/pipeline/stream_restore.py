@@ -96,6 +96,7 @@ class StreamRestoreStage:
         # Per partition, a lower bound of its streams' last_ms, so that most records skip the scan
         # for expired streams. Rebuilt whenever the state is (re)loaded.
         self._oldest: dict[int, int] = {}
+        self._streams: dict[tuple[int, bytes], Stream] = {}  # decoded open streams, written through
         self._version = -1
 
     @property
@@ -134,8 +135,7 @@ class StreamRestoreStage:
     def _advance(self, i: int, record: Record, chunk: CloudResponse, slots: list[list[Output]]) -> list[Piece]:
         assert chunk.chunk_seq is not None
         key = json.dumps([chunk.user_id, chunk.response_id]).encode()
-        raw = self._state.get(record.partition, key)
-        stream = Stream.load(raw) if raw is not None else None
+        stream = self._get(record.partition, key)
         expected = stream.next_seq if stream is not None else 0
         if chunk.chunk_seq < expected:
             self.metrics.stream_chunks_dropped.labels(self.flow).inc()
@@ -147,7 +147,7 @@ class StreamRestoreStage:
         unresolved = stream.unresolved if stream is not None else ()
         new = Stream(chunk.user_id, chunk.session_id, chunk.response_id, chunk.in_reply_to, chunk.ts.isoformat(),
                      cut.held, expected + 1, unresolved, record.timestamp_ms)
-        self._state.put(record.partition, key, None if chunk.final else new.dump())
+        self._put(record.partition, key, None if chunk.final else new)
         if record.partition in self._oldest:
             self._oldest[record.partition] = min(self._oldest[record.partition], record.timestamp_ms)
         return [Piece(i, new, chunk.chunk_seq, bool(chunk.final), cut.ready, expired=False)]
@@ -160,19 +160,17 @@ class StreamRestoreStage:
         if record.timestamp_ms <= now:
             return []
         self._state.put(p, STREAM_TIME, str(record.timestamp_ms).encode())
-        if self._version != self._state.version:
-            self._oldest.clear()
-            self._version = self._state.version
+        self._check_version()
         if p in self._oldest and self._oldest[p] + self.expiry_ms >= record.timestamp_ms:
             return []
         due, oldest = [], record.timestamp_ms
-        for key, value in sorted(self._state.items(p)):
-            if key == STREAM_TIME:
+        for key, _ in sorted(self._state.items(p)):
+            stream = self._get(p, key) if key != STREAM_TIME else None
+            if stream is None:
                 continue
-            stream = Stream.load(value)
             if stream.last_ms + self.expiry_ms < record.timestamp_ms:
                 due.append(Piece(i, stream, stream.next_seq, True, stream.held, expired=True))
-                self._state.put(p, key, None)
+                self._put(p, key, None)
             else:
                 oldest = min(oldest, stream.last_ms)
         self._oldest[p] = oldest
@@ -204,9 +202,36 @@ class StreamRestoreStage:
             slots[piece.index].append(Output(record.partition, self.kafka.restored_topic, out.user_id.encode(), encode(out)))
         for (p, user_id, response_id), unresolved in merged.items():
             key = json.dumps([user_id, response_id]).encode()
-            raw = self._state.get(p, key)
-            if raw is not None:  # still open: remember what it left unresolved so far
-                self._state.put(p, key, replace(Stream.load(raw), unresolved=tuple(unresolved)).dump())
+            stream = self._get(p, key)
+            if stream is not None and len(unresolved) != len(stream.unresolved):  # still open: remember
+                self._put(p, key, replace(stream, unresolved=tuple(unresolved)))
+
+    # ------------------------------------------------------------------ decoded state
+
+    def _check_version(self) -> None:
+        """The state was (re)loaded or dropped: what was derived from it is stale."""
+        if self._version != self._state.version:
+            self._oldest.clear()
+            self._streams.clear()
+            self._version = self._state.version
+
+    def _get(self, partition: int, key: bytes) -> Stream | None:
+        self._check_version()
+        stream = self._streams.get((partition, key))
+        if stream is None:
+            raw = self._state.get(partition, key)
+            if raw is None:
+                return None
+            stream = self._streams[(partition, key)] = Stream.load(raw)
+        return stream
+
+    def _put(self, partition: int, key: bytes, stream: Stream | None) -> None:
+        """Write through: the cache and the keyed state never disagree."""
+        if stream is None:
+            self._streams.pop((partition, key), None)
+        else:
+            self._streams[(partition, key)] = stream
+        self._state.put(partition, key, stream.dump() if stream is not None else None)
 
     def _dead(self, record: Record, err: InvalidRecord, slot: list[Output]) -> None:
         self.whole.limiter.admit(time.monotonic())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (the README's second command; .ci/run calls exactly this).
 # On a fresh machine it installs and starts everything the tests need: the project venv, a real
-# Postgres (apt), a real Kafka broker (Maven Central jars, KRaft), and the CPU build of vLLM in its
+# Postgres (apt), two real Kafka brokers (Maven Central jars, KRaft: one plain, one secured with
+# SASL_SSL and ACLs), and the CPU build of vLLM in its
 # own cached venv; then runs the suite. Integration tests fail, not skip, when CI=true.
 #
 #   infra/test.sh             everything
@@ -21,7 +22,10 @@ fi
 
 STREAMPROC_TEST_PG_URL="$(infra/postgres.sh start | tail -n 1)"
 STREAMPROC_TEST_KAFKA="$(infra/kafka.sh start | tail -n 1)"
-export STREAMPROC_TEST_PG_URL STREAMPROC_TEST_KAFKA
+# A second broker with SASL_SSL, StandardAuthorizer and the ACLs of infra/kafka-acls.sh (its own
+# port and state dir); its last line is the clients.json tests/integration/test_secured_cluster.py reads.
+STREAMPROC_TEST_KAFKA_SECURE="$(infra/kafka.sh start --secure | tail -n 1)"
+export STREAMPROC_TEST_PG_URL STREAMPROC_TEST_KAFKA STREAMPROC_TEST_KAFKA_SECURE
 
 status=0
 "$PY" -m pytest -m "not vllm" tests/unit tests/integration "$@" || status=$?

@@ -15,6 +15,7 @@ from streamproc.extractors.base import Extractor
 from streamproc.kafka.changelog import ensure_changelog
 from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
 from streamproc.ops.web import make_app, start_web
@@ -44,10 +45,12 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
 def build_rules(settings: Settings) -> Extractor:
     from streamproc.extractors.rules import RulesExtractor
 
+    ex = settings.extraction
     return RulesExtractor(
-        min_confidence=settings.extraction.rules_min_confidence,
-        processes=settings.extraction.rules_processes,
-        phone_regions=settings.extraction.rules_phone_regions,
+        min_confidence=ex.rules_min_confidence,
+        processes=ex.rules_processes,
+        phone_regions=ex.rules_phone_regions,
+        preset=ex.rules_preset,
     )
 
 
@@ -123,6 +126,7 @@ class Worker:
         return check
 
     async def run(self, stop: asyncio.Event) -> None:
+        await check_connection(self.settings.kafka)  # bad credentials or certificates: one line, now
         await ensure_topics(self.settings.kafka)
         await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.response_topic)
         # Before any partition is taken: a worker with the wrong vault must not mask a single turn.

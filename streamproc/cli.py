@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from streamproc.core.errors import StreamprocError
+from streamproc.core.errors import StartupError, StreamprocError
 from streamproc.settings import EXTRACTOR_NAMES, Settings
 
 LEVELS = ("pl2", "pl3", "pl4")
@@ -33,6 +33,8 @@ settings come from STREAMPROC_* environment variables (see the README), most use
   STREAMPROC_VAULT__URL            vault database (default: SQLite under the state directory)
   STREAMPROC_VAULT__MASTER_KEY     base64 of 32 bytes (default: a key file under the state directory)
   STREAMPROC_KAFKA__BOOTSTRAP_SERVERS   broker address (default 127.0.0.1:9092)
+  STREAMPROC_KAFKA__SECURITY_PROTOCOL   PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (with __SASL_*, __SSL_*)
+  any secret, e.g. STREAMPROC_KAFKA__SASL_PASSWORD_FILE=/run/secrets/kafka: read from a file
   STREAMPROC_EXTRACTION__EXTRACTOR      rules | vllm-http | vllm-inprocess | hybrid
 """
 
@@ -162,6 +164,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample", type=_positive_int, default=None, metavar="N", help="score N random messages")
     p.add_argument("--seed", type=int, default=0, help="seed for --sample")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N", help="score the first N messages")
+    p.add_argument("--users", nargs="+", default=None, metavar="UUID_PREFIX",
+                   help="score only users whose uuid starts with one of these prefixes (develop on one, validate on others)")
     p.add_argument("--out", type=Path, default=Path("eval-reports"), help="directory for JSON/Markdown")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="turns per extractor call")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -375,14 +379,14 @@ def report_error(err: Exception, verbose: bool) -> int:
     if verbose:
         traceback.print_exc()
     print(f"streamproc: error: {_one_line(err)}", file=sys.stderr)
-    return 2 if isinstance(err, UsageError) else 1
+    return 2 if isinstance(err, (UsageError, StartupError)) else 1
 
 
 def _one_line(err: BaseException) -> str:
     """Our own errors and OS errors never quote input; anything else shows only its class."""
     if isinstance(err, (StreamprocError, OSError)):
         text = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return text if isinstance(err, UsageError) else f"{type(err).__name__}: {text}"
+        return text if isinstance(err, (UsageError, StartupError)) else f"{type(err).__name__}: {text}"
     return f"{type(err).__name__} (run with -v for the traceback)"
 
 

@@ -3,18 +3,32 @@
 Environment variables use the prefix `STREAMPROC_` and `__` between levels, e.g.
 `STREAMPROC_KAFKA__BOOTSTRAP_SERVERS=broker:9092`, `STREAMPROC_VAULT__URL=postgresql+asyncpg://...`,
 `STREAMPROC_EXTRACTION__EXTRACTOR=hybrid`. Secrets are `SecretStr` and never printed.
+
+Any `SecretStr` setting can also come from a file: append `_FILE` to its variable, e.g.
+`STREAMPROC_KAFKA__SASL_PASSWORD_FILE=/run/secrets/kafka` (Docker and Kubernetes secrets). One
+trailing newline is dropped. Setting both the variable and its `_FILE` form is an error.
 """
 
 from __future__ import annotations
 
+import os
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from streamproc.core.errors import StartupError
 
 # The one list of extractor names: the CLI, eval and the composition root (app.EXTRACTORS) read it.
 ExtractorName = Literal["rules", "vllm-http", "vllm-inprocess", "hybrid"]
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+HOUR_MS = 3_600_000
 EXTRACTOR_NAMES: tuple[str, ...] = get_args(ExtractorName)
 
 
@@ -40,6 +54,48 @@ class KafkaSettings(_Section):
     dead_letters_per_minute: int = Field(
         default=1_000, ge=1, description="Above this rate the worker stops: a bad deploy, not bad records."
     )
+    # Retention of topics the worker (or `produce`) creates; None: the broker's default (a week).
+    # raw and restored hold plaintext: keep them short (a replay window, not an archive).
+    raw_retention_ms: int | None = Field(default=6 * HOUR_MS, ge=60_000, description="raw-dialogue: the replay window.")
+    masked_retention_ms: int | None = Field(default=None, ge=60_000)
+    response_retention_ms: int | None = Field(default=None, ge=60_000)
+    restored_retention_ms: int | None = Field(default=24 * HOUR_MS, ge=60_000, description="How long a device may be offline.")
+    dead_letter_retention_ms: int | None = Field(default=None, ge=60_000)
+    # Security: one place, applied to every client (streamproc.kafka.clients).
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = Field(default=None, description="Required with SASL_PLAINTEXT / SASL_SSL.")
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    sasl_oauth_token_provider: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$",  # ':' splits the two runs: no backtracking
+        description="OAUTHBEARER: 'module:callable' returning an aiokafka AbstractTokenProvider.",
+    )
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) to trust; default: the system's.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
+    ssl_keyfile: Path | None = Field(default=None, description="Its private key (PEM), if not inside ssl_certfile.")
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = True
+    connect_timeout_s: float = Field(default=15.0, gt=0, description="Start-up probe: unreachable or refused in this time is fatal.")
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> KafkaSettings:
+        sasl = self.security_protocol.startswith("SASL_")
+        tls = self.security_protocol.endswith("SSL")
+        if sasl and self.sasl_mechanism is None:
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
+        if not sasl and (self.sasl_mechanism or self.sasl_username or self.sasl_password or self.sasl_oauth_token_provider):
+            raise ValueError(f"sasl_* settings are set but security_protocol is {self.security_protocol}: they would be ignored")
+        if not tls and (self.ssl_cafile or self.ssl_certfile or self.ssl_keyfile or self.ssl_key_password):
+            raise ValueError(f"ssl_* settings are set but security_protocol is {self.security_protocol}: they would be ignored")
+        if self.sasl_mechanism == "OAUTHBEARER":
+            if not self.sasl_oauth_token_provider:
+                raise ValueError("sasl_mechanism OAUTHBEARER needs sasl_oauth_token_provider ('module:callable')")
+        elif sasl and (not self.sasl_username or self.sasl_password is None):
+            raise ValueError(f"sasl_mechanism {self.sasl_mechanism} needs sasl_username and sasl_password")
+        if (self.ssl_keyfile or self.ssl_key_password) and not self.ssl_certfile:
+            raise ValueError("ssl_keyfile / ssl_key_password need ssl_certfile")
+        return self
     stream_expiry_s: float = Field(
         default=300.0, gt=0, description="A streamed response with no chunk for this long (record time) is closed: its hold-back flushed as a final chunk."
     )
@@ -68,6 +124,10 @@ class ExtractionSettings(_Section):
     )
     rules_min_confidence: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Rules detections below this are dropped: precision/recall knob."
+    )
+    rules_preset: Literal["default", "strict"] = Field(
+        default="default",
+        description="strict: recall first (min confidence 0.35 and low-tier name guesses); see the README figures.",
     )
     rules_processes: int = Field(
         default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
@@ -135,3 +195,84 @@ class Settings(BaseSettings):
     @property
     def vault_url(self) -> str:
         return self.vault.url or f"sqlite+aiosqlite:///{self.state_dir / 'vault.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        del env_settings  # replaced: the same source, blind to the *_FILE variables handled below
+        return init_settings, _EnvWithoutSecretFiles(settings_cls), SecretFileSource(settings_cls), dotenv_settings, file_secret_settings
+
+
+class SecretFileSource(PydanticBaseSettingsSource):
+    """`STREAMPROC_<PATH>_FILE=/path` for every SecretStr setting, nested or not: the secret is the
+    file's content. Variables ending in _FILE that name no secret are left to the other sources
+    (a plain setting may itself end in `_file`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(settings_cls)
+        self.environ = os.environ if environ is None else environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ resolves the whole tree at once
+
+    def __call__(self) -> dict[str, Any]:
+        names = {name.upper() for name in self.environ}
+        found: dict[str, Any] = {}
+        for name, path in self.environ.items():
+            upper = name.upper()
+            keys = secret_file_keys(self.settings_cls, upper)
+            if keys is None:
+                continue
+            if upper[: -len("_FILE")] in names:
+                raise StartupError(f"both {upper[:-len('_FILE')]} and {upper} are set: keep one")
+            node = found
+            for key in keys[:-1]:
+                node = node.setdefault(key, {})
+            node[keys[-1]] = _read_secret(upper, path)
+        return found
+
+
+class _EnvWithoutSecretFiles(EnvSettingsSource):
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k: v for k, v in super()._load_env_vars().items() if secret_file_keys(self.settings_cls, k) is None}
+
+
+def secret_file_keys(settings_cls: type[BaseSettings], variable: str) -> list[str] | None:
+    """The field path a `..._FILE` variable fills, if it names a SecretStr setting; else None."""
+    prefix = str(settings_cls.model_config.get("env_prefix", "")).upper()
+    delimiter = str(settings_cls.model_config.get("env_nested_delimiter") or "__").lower()
+    upper = variable.upper()
+    if not (upper.startswith(prefix) and upper.endswith("_FILE")):
+        return None
+    keys = upper[len(prefix) : -len("_FILE")].lower().split(delimiter)
+    return keys if _names_secret(settings_cls, keys) else None
+
+
+def _names_secret(model: type[BaseModel], keys: list[str]) -> bool:
+    """Whether `keys` (field names, outermost first) lead through nested models to a SecretStr."""
+    field = model.model_fields.get(keys[0])
+    if field is None:
+        return False
+    options = typing.get_args(field.annotation) if _is_union(field.annotation) else (field.annotation,)
+    if len(keys) == 1:
+        return SecretStr in options
+    return any(isinstance(o, type) and issubclass(o, BaseModel) and _names_secret(o, keys[1:]) for o in options)
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _read_secret(variable: str, path: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+        raise StartupError(f"{variable}: cannot read the secret file {path}: {reason}") from None
+    return text[:-1] if text.endswith("\n") else text

@@ -40,3 +40,16 @@ def kafka_bootstrap() -> str:
         service_missing("the Kafka broker", "infra/kafka.sh start")
         raise AssertionError("unreachable")
     return bootstrap
+
+
+@pytest.fixture(scope="session")
+def secured_kafka_config() -> Path:
+    """clients.json of the secured broker (infra/kafka.sh start --secure): bootstrap, CA file,
+    password files of admin, worker, edge and cloud."""
+    configured = os.environ.get("STREAMPROC_TEST_KAFKA_SECURE") or _script_output("infra/kafka.sh", "client-config", "--secure")
+    path = Path(configured) if configured else None
+    running = subprocess.run([str(ROOT / "infra/kafka.sh"), "status", "--secure"], capture_output=True, timeout=30).returncode == 0
+    if path is None or not path.is_file() or not (running or os.environ.get("STREAMPROC_TEST_KAFKA_SECURE")):
+        service_missing("the secured Kafka broker", "infra/kafka.sh start --secure")
+        raise AssertionError("unreachable")
+    return path

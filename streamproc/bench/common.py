@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 from rich.console import Console
@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from streamproc.bench.workload import Turn
 from streamproc.codec import encode
+from streamproc.kafka.clients import admin, consumer, plain_producer
 from streamproc.kafka.topics import flow_topics
 from streamproc.settings import KafkaSettings, Settings, VaultSettings
 from streamproc.wire import CloudResponse, MaskedTurn
@@ -71,7 +72,7 @@ class TopicRegistry:
     """Creates a pass's topics (outputs stamped with LogAppendTime) and deletes them all at the end."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
-        self.bootstrap = kafka.bootstrap_servers
+        self.conn = kafka
         self.created: list[str] = []
 
     async def create(self, kafka: KafkaSettings, *extra: str) -> None:
@@ -80,24 +81,24 @@ class TopicRegistry:
             NewTopic(t, kafka.partitions, kafka.replication_factor, topic_configs=None if t in inputs else LOG_APPEND)
             for t in [*flow_topics(kafka), *extra]
         ]
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
+        client = admin(self.conn)
+        await client.start()
         try:
-            await admin.create_topics(topics)
+            await client.create_topics(topics)
             self.created.extend(t.name for t in topics)
-            await _leaders_elected(admin, [t.name for t in topics])
+            await _leaders_elected(client, [t.name for t in topics])
         finally:
-            await admin.close()
+            await client.close()
 
     async def delete_all(self) -> None:
         if not self.created:
             return
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
+        client = admin(self.conn)
+        await client.start()
         try:
-            await admin.delete_topics(self.created)
+            await client.delete_topics(self.created)
         finally:
-            await admin.close()
+            await client.close()
         self.created = []
 
 
@@ -111,8 +112,8 @@ async def _leaders_elected(admin: AIOKafkaAdminClient, names: list[str], deadlin
         await asyncio.sleep(0.1)
 
 
-async def prefill(bootstrap: str, topic: str, records: Iterable[KV]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20)
+async def prefill(kafka: KafkaSettings, topic: str, records: Iterable[KV]) -> int:
+    producer = plain_producer(kafka, linger_ms=20)
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key) for key, value in records]
@@ -123,28 +124,28 @@ async def prefill(bootstrap: str, topic: str, records: Iterable[KV]) -> int:
         await producer.stop()
 
 
-async def read_values(bootstrap: str, topic: str, partitions: int, count: int, *, idle_s: float = 15.0) -> list[bytes]:
+async def read_values(kafka: KafkaSettings, topic: str, partitions: int, count: int, *, idle_s: float = 15.0) -> list[bytes]:
     """The values of every committed record of `topic`, until `count` arrived or it stays idle."""
-    return [r.value for r in await _read(bootstrap, topic, partitions, count, idle_s) if r.value is not None]
+    return [r.value for r in await _read(kafka, topic, partitions, count, idle_s) if r.value is not None]
 
 
-async def _read(bootstrap: str, topic: str, partitions: int, count: int, idle_s: float) -> list[ConsumerRecord[bytes, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False)
-    await consumer.start()
+async def _read(kafka: KafkaSettings, topic: str, partitions: int, count: int, idle_s: float) -> list[ConsumerRecord[bytes, bytes]]:
+    reader = consumer(kafka, isolation_level="read_committed", enable_auto_commit=False)
+    await reader.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
+        reader.assign(parts)
+        await reader.seek_to_beginning(*parts)
         out: list[ConsumerRecord[bytes, bytes]] = []
         idle = 0.0
         while len(out) < count and idle < idle_s:
-            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            batch = await reader.getmany(timeout_ms=500, max_records=5000)
             idle = idle + 0.5 if not batch else 0.0
             for records in batch.values():
                 out.extend(records)
         return out
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +157,9 @@ class Stamped:
     log_append: bool
 
 
-async def read_stamped(bootstrap: str, topic: str, partitions: int, id_field: str, count: int, *, idle_s: float = 15.0) -> list[Stamped]:
+async def read_stamped(kafka: KafkaSettings, topic: str, partitions: int, id_field: str, count: int, *, idle_s: float = 15.0) -> list[Stamped]:
     """(id, timestamp) of every committed record of `topic`, until `count` arrived or it stays idle."""
-    records = await _read(bootstrap, topic, partitions, count, idle_s)
+    records = await _read(kafka, topic, partitions, count, idle_s)
     fields = id_field.split("+")  # "response_id+chunk_seq": a streamed chunk's id
     return [
         Stamped(":".join(str(d.get(f)) for f in fields), r.timestamp, r.timestamp_type == 1)

@@ -6,6 +6,7 @@ share an event loop (or a GIL) with the consumer being measured.
 Reads COUNT records from STAGING_TOPIC (PARTITIONS partitions) into memory, then sends them to TARGET_TOPIC (same keys,
 same values) at RATE records/s, each stamped with its send time (CreateTime). Prints one JSON
 line: {"sent": n, "seconds": s, "rate": achieved}. Never prints a record's content.
+TLS and SASL settings come from the STREAMPROC_KAFKA__* environment it inherits from the bench.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import json
 import sys
 import time
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
+
+from streamproc.kafka.clients import consumer as kafka_consumer
+from streamproc.kafka.clients import plain_producer
+from streamproc.settings import KafkaSettings, Settings
 
 
-async def _load(bootstrap: str, topic: str, partitions: int, count: int) -> list[tuple[bytes | None, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _load(kafka: KafkaSettings, topic: str, partitions: int, count: int) -> list[tuple[bytes | None, bytes]]:
+    consumer = kafka_consumer(kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(partitions)]
@@ -38,9 +43,9 @@ async def _load(bootstrap: str, topic: str, partitions: int, count: int) -> list
         await consumer.stop()
 
 
-async def pace(bootstrap: str, staging: str, partitions: int, target: str, count: int, rate: float) -> dict[str, float]:
-    records = await _load(bootstrap, staging, partitions, count)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=0)
+async def pace(kafka: KafkaSettings, staging: str, partitions: int, target: str, count: int, rate: float) -> dict[str, float]:
+    records = await _load(kafka, staging, partitions, count)
+    producer = plain_producer(kafka, linger_ms=0)
     await producer.start()
     try:
         futures = []
@@ -62,7 +67,8 @@ async def pace(bootstrap: str, staging: str, partitions: int, target: str, count
 
 def main(argv: list[str]) -> int:
     bootstrap, staging, partitions, target, count, rate = argv
-    print(json.dumps(asyncio.run(pace(bootstrap, staging, int(partitions), target, int(count), float(rate)))), flush=True)
+    kafka = Settings().kafka.model_copy(update={"bootstrap_servers": bootstrap})
+    print(json.dumps(asyncio.run(pace(kafka, staging, int(partitions), target, int(count), float(rate)))), flush=True)
     return 0
 
 

@@ -191,7 +191,7 @@ async def throughput_pass(probe_cm: contextlib.AbstractAsyncContextManager[Probe
 class LatencySpec:
     """What a latency pass copies, from where to where, and how records are matched."""
 
-    bootstrap: str
+    kafka: KafkaSettings
     partitions: int
     staging: str  # pre-filled with the n paced records
     input_topic: str
@@ -206,10 +206,10 @@ async def latency_pass(probe_cm: contextlib.AbstractAsyncContextManager[Probe], 
     total = len(spec.warmup) + spec.n
     task_id = progress.add_task(label, total=total)
     async with probe_cm as probe:
-        await prefill(spec.bootstrap, spec.input_topic, spec.warmup)
+        await prefill(spec.kafka, spec.input_topic, spec.warmup)
         await wait_committed(probe, len(spec.warmup))
         pacer = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "streamproc.bench.pacer", spec.bootstrap, spec.staging, str(spec.partitions), spec.input_topic,
+            sys.executable, "-m", "streamproc.bench.pacer", spec.kafka.bootstrap_servers, spec.staging, str(spec.partitions), spec.input_topic,
             str(spec.n), str(spec.rate), stdout=asyncio.subprocess.PIPE,
         )
         try:
@@ -220,8 +220,8 @@ async def latency_pass(probe_cm: contextlib.AbstractAsyncContextManager[Probe], 
             raise BenchError(f"the paced producer failed (exit {pacer.returncode})")
         extra = {k: f() for k, f in probe.extra.items()}
     pacing = json.loads(out.decode().strip().splitlines()[-1])
-    inputs = await read_stamped(spec.bootstrap, spec.input_topic, spec.partitions, spec.id_field, total)
-    outputs = await read_stamped(spec.bootstrap, spec.output_topic, spec.partitions, spec.id_field, total)
+    inputs = await read_stamped(spec.kafka, spec.input_topic, spec.partitions, spec.id_field, total)
+    outputs = await read_stamped(spec.kafka, spec.output_topic, spec.partitions, spec.id_field, total)
     sent = {s.record_id: s.ts_ms for s in inputs if not s.record_id.startswith("warm-")}
     skip = set(sorted(sent, key=sent.__getitem__)[: int(len(sent) * WARMUP_FRACTION)])
     latencies = [float(o.ts_ms - sent[o.record_id]) for o in outputs if o.record_id in sent and o.record_id not in skip]

@@ -147,7 +147,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     turns = list(Workload(users=config.users, seed=config.seed).turns(config.turns))
     records = _records(turns)
-    bootstrap, parts = base.kafka.bootstrap_servers, base.kafka.partitions
+    conn, parts = base.kafka, base.kafka.partitions
     registry = TopicRegistry(base.kafka)
     throughput: list[dict[str, Any]] = []
     latency: list[dict[str, Any]] = []
@@ -166,12 +166,12 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
             for batch in config.batch_sizes:
                 s = settings(base.vault, batch)
                 await registry.create(s.kafka)
-                await prefill(bootstrap, s.kafka.raw_topic, records)
+                await prefill(conn, s.kafka.raw_topic, records)
                 row = await throughput_pass(running_passthrough(s.kafka, batch=batch, transactional=True), len(records), progress, f"pass-through tx b={batch}")
                 throughput.append({"pass": "baseline_tx", "batch": batch, **row})
             s = settings(base.vault, config.default_batch)
             await registry.create(s.kafka)
-            await prefill(bootstrap, s.kafka.raw_topic, records)
+            await prefill(conn, s.kafka.raw_topic, records)
             row = await throughput_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=False), len(records), progress, f"pass-through plain b={config.default_batch}")
             throughput.append({"pass": "baseline_plain", "batch": config.default_batch, **row})
 
@@ -180,17 +180,17 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                 async with scratch_database(pg_url) as db:
                     s = settings(bench_vault(base, db), batch)
                     await registry.create(s.kafka)
-                    await prefill(bootstrap, s.kafka.raw_topic, records)
+                    await prefill(conn, s.kafka.raw_topic, records)
                     row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
                     throughput.append({"pass": "mask", "batch": batch, **row})
                     if batch != config.default_batch:
                         continue
-                    masked = await read_values(bootstrap, s.kafka.masked_topic, parts, len(records))
+                    masked = await read_values(conn, s.kafka.masked_topic, parts, len(records))
                     checks["mask_outputs"] = len(masked)
                     checks["planted_values_leaked"] = count_leaks(turns, masked)
                     r = settings(s.vault, batch)
                     await registry.create(r.kafka)
-                    await prefill(bootstrap, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
+                    await prefill(conn, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
                     row = await throughput_pass(running_worker(r, "restore"), len(masked), progress, f"restore flow b={batch}")
                     throughput.append({"pass": "restore", "batch": batch, **row})
 
@@ -201,28 +201,28 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                 s = settings(base.vault, config.default_batch)
                 staging = s.kafka.raw_topic.replace("raw", "staging")
                 await registry.create(s.kafka, staging)
-                await prefill(bootstrap, staging, records[:n])
-                spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                await prefill(conn, staging, records[:n])
+                spec = LatencySpec(conn, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
                 row = await latency_pass(running_passthrough(s.kafka, batch=config.default_batch, transactional=True), spec, progress, f"latency pass-through {rate:g}/s")
                 latency.append({"pass": "baseline_tx", **row})
                 async with scratch_database(pg_url) as db:
                     s = settings(bench_vault(base, db), config.default_batch)
                     staging = s.kafka.raw_topic.replace("raw", "staging")
                     await registry.create(s.kafka, staging)
-                    await prefill(bootstrap, staging, records[:n])
-                    spec = LatencySpec(bootstrap, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
+                    await prefill(conn, staging, records[:n])
+                    spec = LatencySpec(conn, parts, staging, s.kafka.raw_topic, s.kafka.masked_topic, "turn_id", warm, n, rate)
                     row = await latency_pass(running_worker(s, "mask"), spec, progress, f"latency mask {rate:g}/s")
                     latency.append({"pass": "mask", **row})
                     if load != 1.0:
                         continue
-                    responses = responses_for(await read_values(bootstrap, s.kafka.masked_topic, parts, n + len(warm)))
+                    responses = responses_for(await read_values(conn, s.kafka.masked_topic, parts, n + len(warm)))
                     r = settings(s.vault, config.default_batch)
                     staging = r.kafka.raw_topic.replace("raw", "staging")
                     await registry.create(r.kafka, staging)
                     paced = [kv for rid, kv in responses if not rid.startswith("warm-")]
                     warm_r = [kv for rid, kv in responses if rid.startswith("warm-")]
-                    await prefill(bootstrap, staging, paced)
-                    spec = LatencySpec(bootstrap, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
+                    await prefill(conn, staging, paced)
+                    spec = LatencySpec(conn, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
                     row = await latency_pass(running_worker(r, "restore"), spec, progress, f"latency restore {rate:g}/s")
                     latency.append({"pass": "restore", **row})
                     latency.append({"pass": "restore_stream", **await _stream_latency(registry, settings(s.vault, config.default_batch), responses, n, rate, progress)})
@@ -233,7 +233,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         "schema": "streamproc-bench/1",
         "started_at": started,
         "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": _machine(bootstrap, pg_url),
+        "machine": _machine(conn.bootstrap_servers, pg_url),
         "config": asdict(config),
         "throughput": throughput,
         "latency": latency,
@@ -255,8 +255,8 @@ async def _stream_latency(registry: TopicRegistry, r: Settings, responses: list[
     paced = [kv for cid, kv in chunks if not cid.startswith("warm-")][:n]
     staging = r.kafka.raw_topic.replace("raw", "staging")
     await registry.create(r.kafka, staging)
-    await prefill(r.kafka.bootstrap_servers, staging, paced)
-    spec = LatencySpec(r.kafka.bootstrap_servers, r.kafka.partitions, staging, r.kafka.response_topic, r.kafka.restored_topic,
+    await prefill(r.kafka, staging, paced)
+    spec = LatencySpec(r.kafka, r.kafka.partitions, staging, r.kafka.response_topic, r.kafka.restored_topic,
                        "response_id+chunk_seq", warm, len(paced), rate)
     try:
         return await latency_pass(running_worker(r, "restore"), spec, progress, f"latency streamed restore {rate:g} chunks/s")

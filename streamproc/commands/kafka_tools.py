@@ -14,6 +14,7 @@ from streamproc.codec import encode
 from streamproc.commands.lines import LineTally, open_input, read_batches
 from streamproc.core.errors import InvalidRecord
 from streamproc.kafka.clients import plain_producer, reader
+from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, RawTurn
@@ -40,7 +41,8 @@ async def produce(settings: Settings, path: Path | None, topic: str | None, kind
     With `stream_chars`, each response goes out as chunks of that many characters."""
     model = MODELS[kind]
     target = topic or (settings.kafka.raw_topic if kind == "raw" else settings.kafka.response_topic)
-    await ensure_topics(settings.kafka)
+    await check_connection(settings.kafka)
+    await ensure_topics(settings.kafka, [target])  # only the target: a gateway may describe no other
     tally = LineTally(str(path or "<stdin>"))
     producer = plain_producer(settings.kafka)
     await producer.start()
@@ -70,6 +72,7 @@ async def tail(settings: Settings, topic: str, out: TextIO, max_records: int | N
     """Print committed records of `topic`, one JSON object per line; stop after `max_records` or
     when nothing new arrived for `idle_s` seconds. Without `group` it reads from the beginning;
     with one it continues where that group stopped (so a repeated demo shows only new records)."""
+    await check_connection(settings.kafka)
     consumer = reader(settings.kafka, topic, group_id=group)
     await consumer.start()
     seen = 0

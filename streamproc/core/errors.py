@@ -45,3 +45,9 @@ class VaultError(StreamprocError):
 
 class ConfigurationError(StreamprocError):
     """The settings cannot work (a missing URL, a wrong key): fix them; retrying cannot help."""
+
+
+class StartupError(ConfigurationError):
+    """Found at start and fatal: bad credentials, an untrusted certificate, an unreachable broker,
+    an unreadable secret file. The CLI prints the message as one line (no traceback) and exits
+    non-zero; the message names the setting to fix, never a secret."""

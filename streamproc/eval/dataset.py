@@ -4,7 +4,8 @@ Format (one user per line): `{"uuid", "metadata": {"user_name", ...}, "dialogues
 "content", "privacy_info": [{"original_text", "privacy_type", "privacy_level"}]}], ...}`.
 `metadata.user_name` is the user's real name; the extractor gets it as `real_name`.
 
-Selection, in this order: keep the requested roles; `sample` draws that many *messages* (not
+Selection, in this order: keep the requested roles and (`users`) the users whose uuid starts
+with one of the given prefixes (develop on one user, validate on the others); `sample` draws that many *messages* (not
 users: the dev files hold 2 and 10 users, too few to sample) uniformly with `random.Random(seed)`
 and keeps them in file order; `limit` then keeps the first N. Messages are independent for the
 extractor (each carries its user's real name), so sampling messages loses nothing.
@@ -137,5 +138,10 @@ def load_messages(
     sample: int | None = None,
     seed: int = 0,
     limit: int | None = None,
+    users: Sequence[str] | None = None,
 ) -> list[EvalMessage]:
-    return select_messages(read_messages(path, roles=roles), sample=sample, seed=seed, limit=limit)
+    messages = read_messages(path, roles=roles)
+    if users:
+        prefixes = tuple(users)
+        messages = [m for m in messages if m.user_id.startswith(prefixes)]
+    return select_messages(messages, sample=sample, seed=seed, limit=limit)

@@ -84,6 +84,7 @@ async def run_eval(
     out_dir: Path | str | None = None,
     progress: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    users: Sequence[str] | None = None,
 ) -> EvalReport:
     """Extract, score, and (when `out_dir` is given) write `eval-<stem>-<extractor>.json/.md`.
 
@@ -95,7 +96,7 @@ async def run_eval(
     path = Path(path)
     started_at = datetime.now(UTC)
     started = time.perf_counter()
-    messages = load_messages(path, roles=roles, sample=sample, seed=seed, limit=limit)
+    messages = load_messages(path, roles=roles, sample=sample, seed=seed, limit=limit, users=users)
     extract_started = time.perf_counter()
     predictions = await _extract_all(extractor, messages, batch_size, progress)
     extract_s = time.perf_counter() - extract_started
@@ -143,6 +144,7 @@ async def run_eval_from_args(
         out_dir=args.out,
         progress=not args.no_progress,
         batch_size=args.batch_size,
+        users=getattr(args, "users", None),
     )
     print_report(report, console)
     json_path, md_path = report_paths(Path(args.out), Path(args.file), extractor.name)

@@ -58,6 +58,7 @@ TYPE_SYNONYMS: Mapping[str, tuple[str, ...]] = {
     "IP Address": ("Network Identifier",),
     "Internal IP": ("Network Identifier",),
     "MAC Address": ("Network Identifier",),
+    "Device ID": ("Network Identifier",),
     "URL": ("Network Identifier",),
     "Job Title/Rank": ("Identity Background",),
     "Employer/Company Name": ("Identity Background",),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from streamproc.core.errors import StreamprocError
+from streamproc.kafka.clients import admin, consumer
 from streamproc.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -30,26 +31,27 @@ async def ensure_changelog(kafka: KafkaSettings, topic: str, input_topic: str) -
     """Create the compacted changelog with as many partitions as its input topic, if missing.
     State of input partition p lives in changelog partition p, so a changelog with fewer
     partitions than its input cannot hold it: that is a configuration error, raised."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
-    await admin.start()
+    client = admin(kafka)
+    await client.start()
     try:
         # Only topics that exist are described: a metadata request may auto-create the others.
-        existing = [t for t in (input_topic, topic) if t in set(await admin.list_topics())]
-        counts = {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(existing) if not t["error_code"]} if existing else {}
+        existing = [t for t in (input_topic, topic) if t in set(await client.list_topics())]
+        counts = {t["topic"]: len(t["partitions"]) for t in await client.describe_topics(existing) if not t["error_code"]} if existing else {}
         wanted = counts.get(input_topic, kafka.partitions)
         if topic in counts:
             if counts[topic] < wanted:
                 raise ChangelogMismatch(f"changelog {topic} has {counts[topic]} partitions, its input {input_topic} {wanted}")
             return
-        try:
-            await admin.create_topics(
-                [NewTopic(topic, num_partitions=wanted, replication_factor=kafka.replication_factor, topic_configs=COMPACTED)]
-            )
-            log.info("created changelog topic %s", topic)
-        except TopicAlreadyExistsError:
-            pass  # another worker created it first
+        response = await client.create_topics(
+            [NewTopic(topic, num_partitions=wanted, replication_factor=kafka.replication_factor, topic_configs=COMPACTED)]
+        )
+        # The admin client returns per-topic error codes instead of raising them.
+        for _, code, *_ in response.topic_errors:
+            if code and for_code(code) is not TopicAlreadyExistsError:  # else: another worker was first
+                raise for_code(code)(f"creating changelog topic {topic}")
+        log.info("created changelog topic %s", topic)
     finally:
-        await admin.close()
+        await client.close()
 
 
 async def read_changelog(
@@ -60,24 +62,24 @@ async def read_changelog(
     state: dict[int, dict[bytes, bytes]] = {p: {} for p in partitions}
     if not partitions:
         return state
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers,
+    reader = consumer(
+        kafka,
         enable_auto_commit=False,
         isolation_level="read_committed",
         max_partition_fetch_bytes=max(1_048_576, 2 * kafka.max_record_bytes),
     )
-    await consumer.start()
+    await reader.start()
     try:
         tps = [TopicPartition(topic, p) for p in partitions]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        ends = await reader.end_offsets(tps)
         deadline = time.monotonic() + deadline_s
         pending = {tp for tp in tps if ends[tp] > 0}
         while pending:
             if time.monotonic() > deadline:
                 raise KafkaError(f"changelog {topic} not read to its end within {deadline_s:.0f}s")
-            fetched = await consumer.getmany(*pending, timeout_ms=200)
+            fetched = await reader.getmany(*pending, timeout_ms=200)
             for tp, records in fetched.items():
                 for record in records:
                     if record.value is None:
@@ -85,8 +87,8 @@ async def read_changelog(
                     else:
                         state[tp.partition][record.key or b""] = record.value
             for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
+                if await reader.position(tp) >= ends[tp]:
                     pending.discard(tp)
         return state
     finally:
-        await consumer.stop()
+        await reader.stop()

@@ -25,11 +25,12 @@ import random
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import ConcurrentTransactions, InvalidProducerEpoch, ProducerFenced, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import ConcurrentTransactions, InvalidProducerEpoch, ProducerFenced
 
 from streamproc.core.errors import ConfigurationError
 from streamproc.kafka import clients
+from streamproc.kafka.topics import ensure_topics
 from streamproc.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -122,15 +123,6 @@ async def _read_binding(kafka: KafkaSettings) -> str | None:
 
 
 async def _ensure_topic(kafka: KafkaSettings) -> None:
-    admin: AIOKafkaAdminClient = clients.admin(kafka)
-    await admin.start()
-    try:
-        if kafka.identity_topic not in set(await admin.list_topics()):
-            topic = NewTopic(kafka.identity_topic, num_partitions=1, replication_factor=kafka.replication_factor,
-                             topic_configs={"cleanup.policy": "compact"})
-            try:
-                await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass  # another worker created it first
-    finally:
-        await admin.close()
+    """Created compacted, on one partition; on a secured cluster the admin creates it and a
+    worker without the right gets a one-line StartupError (streamproc.kafka.topics)."""
+    await ensure_topics(kafka, [kafka.identity_topic])

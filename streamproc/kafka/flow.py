@@ -31,9 +31,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from streamproc.core.errors import StreamprocError
 from streamproc.kafka.changelog import read_changelog
 from streamproc.kafka.clients import flow_consumer, transactional_producer
+from streamproc.kafka.retry import is_retriable
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
 from streamproc.pipeline.state import StatefulStage
@@ -41,13 +41,6 @@ from streamproc.pipeline.types import Output, Record, Stage
 from streamproc.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def is_retriable(err: BaseException) -> bool:
-    """Errors say for themselves whether trying again can help (StreamprocError.retriable)."""
-    if isinstance(err, StreamprocError):
-        return err.retriable
-    return isinstance(err, (KafkaError, OSError, asyncio.TimeoutError))
 
 
 @dataclass

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import SecretStr
 
+from streamproc.kafka.clients import consumer, plain_producer
 from streamproc.settings import KafkaSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +30,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
-    """Fresh topics and group for one test, so tests never see each other's records."""
+def unique_settings(bootstrap: str | KafkaSettings, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
+    """Fresh topics and group for one test, so tests never see each other's records. `bootstrap`
+    may be whole KafkaSettings (a secured cluster's connection); topic names are replaced."""
     tag = secrets.token_hex(4)
-    kafka = KafkaSettings(
-        bootstrap_servers=bootstrap,
+    conn = bootstrap if isinstance(bootstrap, KafkaSettings) else KafkaSettings(bootstrap_servers=bootstrap)
+    kafka = conn.model_copy(update=dict(
         group_id=f"sp-test-{tag}",
         raw_topic=f"raw-{tag}",
         masked_topic=f"masked-{tag}",
@@ -42,7 +44,7 @@ def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extractio
         dead_letter_topic=f"dead-{tag}",
         identity_topic=f"vaults-{tag}",
         transactional_id_prefix=f"sp-{tag}",
-    )
+    ))
     base = Settings(state_dir=state_dir)
     return base.model_copy(
         update={
@@ -55,37 +57,40 @@ def unique_settings(bootstrap: str, vault_url: str, state_dir: Path, **extractio
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The same settings as STREAMPROC_* environment variables, for a worker subprocess."""
+    """The same settings as STREAMPROC_* environment variables, for a worker subprocess (secrets
+    included: the subprocess needs them in clear)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-    dumped = json.loads(settings.model_dump_json())
-    for key, value in dumped.items():
+
+    def text(value: Any) -> str:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return json.dumps(value) if isinstance(value, (dict, list, tuple)) else str(value)
+
+    for key, value in settings.model_dump().items():
         if isinstance(value, dict):
             for sub, sub_value in value.items():
                 if sub_value is not None:
-                    text = json.dumps(sub_value) if isinstance(sub_value, (dict, list)) else str(sub_value)
-                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = text
+                    env[f"STREAMPROC_{key.upper()}__{sub.upper()}"] = text(sub_value)
         elif value is not None:
-            env[f"STREAMPROC_{key.upper()}"] = str(value)
-    master = settings.vault.master_key
-    if master is not None:
-        env["STREAMPROC_VAULT__MASTER_KEY"] = master.get_secret_value()
+            env[f"STREAMPROC_{key.upper()}"] = text(value)
     return env
 
 
 class WorkerProcess:
     """`streamproc worker` in a subprocess; logs go to a file the test can scan."""
 
-    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = ()) -> None:
+    def __init__(self, settings: Settings, log_path: Path, extra_args: Iterable[str] = (), env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
         self.extra_args = list(extra_args)
+        self.env = env  # default: settings_env(settings)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamproc.cli", "worker", *self.extra_args],
-            env=settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=self.env or settings_env(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         return self
 
@@ -106,7 +111,7 @@ class WorkerProcess:
 
 
 async def produce(kafka: KafkaSettings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, linger_ms=20)
+    producer = plain_producer(kafka, linger_ms=20)
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key) for key, value in records]
@@ -121,28 +126,25 @@ async def read_until(
 ) -> list[Any]:
     """Read committed records from the beginning until `count` arrived (then, if `exact`, keep
     reading briefly for extras); fail with what was seen when the deadline passes."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
-        isolation_level="read_committed", enable_auto_commit=False,
-    )
-    await consumer.start()
+    reader = consumer(kafka, topic, auto_offset_reset="earliest", isolation_level="read_committed", enable_auto_commit=False)
+    await reader.start()
     seen: list[Any] = []
     try:
         deadline = time.monotonic() + deadline_s
         while len(seen) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{topic}: {len(seen)} of {count} records before the deadline")
-            batch = await consumer.getmany(timeout_ms=500)
+            batch = await reader.getmany(timeout_ms=500)
             for records in batch.values():
                 seen.extend(records)
         if exact:  # extras would be duplicates: drain what is already committed behind them
             for _ in range(3):
-                batch = await consumer.getmany(timeout_ms=700)
+                batch = await reader.getmany(timeout_ms=700)
                 for records in batch.values():
                     seen.extend(records)
         return seen
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 async def wait_for(predicate: Any, *, deadline_s: float, what: str, interval_s: float = 0.2) -> None:

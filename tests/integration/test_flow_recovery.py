@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from streamproc.bench.workload import Turn, Workload
 from streamproc.codec import encode
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
+from streamproc.kafka.clients import consumer as kafka_consumer
 from streamproc.kafka.topics import ensure_topics
 from streamproc.masker import mask_turns
 from streamproc.settings import Settings
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 async def committed_count(settings: Settings) -> int:
     """How many masked turns are committed right now (read_committed last stable offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, isolation_level="read_committed")
+    consumer = kafka_consumer(settings.kafka, isolation_level="read_committed")
     await consumer.start()
     try:
         tps = [TopicPartition(settings.kafka.masked_topic, p) for p in range(settings.kafka.partitions)]

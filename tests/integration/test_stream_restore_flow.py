@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from streamproc.app import build_restore_stage, open_vault
@@ -19,6 +19,7 @@ from streamproc.core import placeholders
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
 from streamproc.kafka.changelog import ensure_changelog
+from streamproc.kafka.clients import consumer as kafka_consumer
 from streamproc.kafka.topics import ensure_topics
 from streamproc.masker import mask_turns
 from streamproc.ops.metrics import Metrics
@@ -94,7 +95,7 @@ def key_of(value: bytes) -> tuple[str, int]:
 
 
 async def committed(settings: Settings, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, isolation_level="read_committed")
+    consumer = kafka_consumer(settings.kafka, isolation_level="read_committed")
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]

@@ -4,12 +4,13 @@ every worker variable is a real setting, ports and hosts agree, every service is
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from streamproc.settings import Settings
+from streamproc.settings import KafkaSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -26,25 +27,82 @@ def worker_env() -> dict[str, str]:
     return {k: substituted(str(v)) for k, v in SERVICES["worker"]["environment"].items()}
 
 
-def test_every_service_has_a_healthcheck() -> None:
-    assert set(SERVICES) == {"kafka", "postgres", "worker", "vllm"}
+ONE_SHOT = {"kafka-acls"}  # init steps: they exit, the worker waits for their success
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    assert set(SERVICES) == {"kafka", "kafka-acls", "postgres", "worker", "vllm"}
     for name, service in SERVICES.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no"
+            continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
-def test_worker_environment_is_valid_settings(monkeypatch: Any) -> None:
+def secret_paths(text: str) -> set[str]:
+    return set(re.findall(r"/run/secrets/([a-z_]++)(?!\$)", text))  # kafka_${user}_password: checked below
+
+
+def test_worker_environment_is_valid_settings(monkeypatch: Any, tmp_path: Path) -> None:
+    for name in SERVICES["worker"]["secrets"]:
+        (tmp_path / name).write_text(f"{name}-value\n")
     for key, value in worker_env().items():
         assert key.startswith("STREAMPROC_"), key
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value.replace("/run/secrets/", f"{tmp_path}/"))
     settings = Settings()  # extra="forbid": an unknown or misspelt variable fails here
     assert settings.extraction.extractor == "rules"
     assert settings.vault.master_key is not None
+    kafka = settings.kafka
+    assert (kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username) == ("SASL_SSL", "SCRAM-SHA-512", "worker")
+    assert kafka.sasl_password is not None and kafka.sasl_password.get_secret_value() == "kafka_worker_password-value"
+    assert kafka.ssl_check_hostname and kafka.ssl_cafile == tmp_path / "kafka_ca"
+
+
+def test_every_mounted_secret_is_declared_and_granted_to_the_service_using_it() -> None:
+    declared = set(COMPOSE["secrets"])
+    for name, service in SERVICES.items():
+        granted = set(service.get("secrets", []))
+        assert granted <= declared, name
+        used = secret_paths(yaml.safe_dump({k: service.get(k) for k in ("environment", "command", "healthcheck")}))
+        assert used <= granted, f"{name} reads secrets it is not given: {used - granted}"
+    assert not any("PASSWORD:" in f"{k}:" and "_FILE" not in k for k in worker_env()), "a password inline in the worker env"
+
+
+def test_kafka_is_sasl_ssl_only_with_the_authorizer_denying_by_default() -> None:
+    kafka = SERVICES["kafka"]["environment"]
+    protocols = dict(item.split(":") for item in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols["INTERNAL"] == protocols["EXTERNAL"] == "SASL_SSL"
+    assert "PLAINTEXT" not in protocols.values()
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false" and kafka["KAFKA_SUPER_USERS"] == "User:admin"
+
+
+def test_acl_init_step_creates_topics_and_acls_before_the_worker_starts() -> None:
+    acls = SERVICES["kafka-acls"]
+    script = "\n".join(acls["command"])
+    assert "/opt/streamproc/kafka-acls.sh" in script and "--create-topics" in script
+    assert any(v.startswith("./infra/kafka-acls.sh:") for v in acls["volumes"])
+    assert acls["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert SERVICES["worker"]["depends_on"]["kafka-acls"]["condition"] == "service_completed_successfully"
+    for user in ("worker", "edge", "cloud"):
+        assert f"kafka_{user}_password" in acls["secrets"]
+    default_retention = substituted(acls["environment"]["RAW_RETENTION_MS"])
+    assert default_retention == worker_env()["STREAMPROC_KAFKA__RAW_RETENTION_MS"] == str(KafkaSettings().raw_retention_ms)
+
+
+def test_compose_secrets_script_makes_every_secret_file(tmp_path: Path) -> None:
+    target = tmp_path / "secrets" / "kafka"
+    subprocess.run([str(ROOT / "infra" / "compose-secrets.sh"), str(target)], check=True, capture_output=True, timeout=120)
+    for secret in COMPOSE["secrets"].values():
+        relative = Path(secret["file"]).relative_to("secrets/kafka")
+        assert (target / relative).is_file(), relative
 
 
 def test_worker_points_at_the_services_it_depends_on() -> None:
     env = worker_env()
     kafka = SERVICES["kafka"]["environment"]
     assert f"INTERNAL://kafka:{env['STREAMPROC_KAFKA__BOOTSTRAP_SERVERS'].split(':')[1]}" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert "--bootstrap-server kafka:19092" in "\n".join(SERVICES["kafka-acls"]["command"])
     pg = SERVICES["postgres"]["environment"]
     url = env["STREAMPROC_VAULT__URL"]
     assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}:") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")

@@ -56,8 +56,13 @@ def test_luhn_valid_amex_with_dashes_is_found():
     assert "3782-822463-10005" in found("amex 3782-822463-10005")
 
 
-def test_card_with_bad_luhn_is_not_reported():
-    assert found("card 4111 1111 1111 1112") == {}
+def test_card_with_bad_luhn_is_not_reported_without_a_cue():
+    assert found("the order 4111 1111 1111 1112 shipped") == {}
+
+
+def test_card_with_bad_luhn_after_a_card_cue_is_an_account():
+    # Issue #12: numbers next to a bank/card cue are accounts whether or not they pass Luhn.
+    assert found("card 4111 1111 1111 1112")["4111 1111 1111 1112"] == ("Financial Account", PrivacyLevel.PL3)
 
 
 def test_iban_with_valid_checksum_is_found_with_spaces():

@@ -9,8 +9,14 @@ Confidence tiers (what `min_confidence` trades):
          cue separated from its value by several words; descriptive facts from lexicons
          (conditions, amounts with a purpose, relationships).
 - 0.5    weak context (a capitalised name after a relationship word, a job title).
-The default 0.5 keeps everything this package emits; raise it to 0.7 for precision-first
-deployments, or to 0.9 to keep only near-certain secrets and identifiers.
+- 0.4    recall-first guesses, kept only by the `strict` preset: a census first name followed by a
+         capitalised word anywhere ("Ana Ruiz"), a relationship word without a name ("my friend").
+The default 0.5 keeps everything this package emits except the 0.4 tier; raise it to 0.7 for
+precision-first deployments, or to 0.9 to keep only near-certain secrets and identifiers.
+
+Presets (`STREAMPROC_EXTRACTION__RULES_PRESET`): `default` uses `min_confidence`; `strict` (recall
+first, for a safety net in front of a cloud model) lowers it to at most STRICT_MIN_CONFIDENCE and
+adds the low-tier detectors (STRICT_DETECTORS). Measured figures are in the README.
 """
 
 from __future__ import annotations
@@ -20,24 +26,32 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from streamproc.core import placeholders
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import ExtractorBase, TurnText
 
 from . import (
     accounts,
     address,
+    bank_accounts,
+    demographics,
+    devices,
     financial,
     identity,
     itinerary,
     keys,
     medical,
+    names,
     national_ids,
     patterned,
     people,
     phones,
+    places,
     secrets,
+    security_qa,
     urls,
     wallets,
+    work,
 )
 from .text import Hit
 
@@ -54,8 +68,17 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     *address.DETECTORS,
     *itinerary.DETECTORS,
     *phones.DETECTORS, *accounts.DETECTORS, *national_ids.DETECTORS, *wallets.DETECTORS, *urls.DETECTORS,
+    *work.DETECTORS,
+    *demographics.DETECTORS,
+    *security_qa.DETECTORS,
+    *devices.DETECTORS,
+    *places.DETECTORS,
+    *bank_accounts.DETECTORS,
 )
-NAME_DETECTORS: tuple[NamedDetector, ...] = people.NAME_DETECTORS
+NAME_DETECTORS: tuple[NamedDetector, ...] = (*people.NAME_DETECTORS, *names.NAME_DETECTORS)
+STRICT_DETECTORS: tuple[NamedDetector, ...] = names.STRICT_DETECTORS
+PRESETS = ("default", "strict")
+STRICT_MIN_CONFIDENCE = 0.35
 
 
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
@@ -94,15 +117,20 @@ class RulesExtractor(ExtractorBase):
         min_confidence: float = 0.5,
         processes: int = 0,
         phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
+        preset: str = "default",
     ) -> None:
         """`processes` > 0 runs `extract` in that many worker processes (see pool.py).
 
         `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
-        without `+` (phones.py); unknown codes raise ValueError.
+        without `+` (phones.py); unknown codes raise ValueError. `preset`: see PRESETS above.
         """
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be within [0, 1]")
-        self.min_confidence = min_confidence
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {PRESETS}")
+        self.preset = preset
+        self.min_confidence = min(min_confidence, STRICT_MIN_CONFIDENCE) if preset == "strict" else min_confidence
+        self._named = NAME_DETECTORS + (STRICT_DETECTORS if preset == "strict" else ())
         regions = tuple(r.upper() for r in phone_regions)
         chosen = phones.detector(regions)
         national_ids.warm_up()
@@ -112,7 +140,11 @@ class RulesExtractor(ExtractorBase):
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence, regions)
+            self._pool = RulesPool(processes, min_confidence, regions, preset)
+
+    @classmethod
+    def from_preset(cls, preset: str) -> RulesExtractor:
+        return cls(preset=preset)
 
     def detect(self, turn: TurnText) -> list[Detection]:
         """Detections for one turn, each `original_text` an exact substring of its content."""
@@ -120,11 +152,16 @@ class RulesExtractor(ExtractorBase):
         if not text or not text.strip():
             return []
         hits: list[Hit] = []
+        # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
+        # masking and restored verbatim; detecting one as a secret would redact it for good.
+        typed = [(f.start, f.end) for f in placeholders.scan(text)] if ("<" in text or "&lt;" in text) else []
         for detector in self._text_detectors:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
-        for named in NAME_DETECTORS:
+        for named in self._named:
             hits.extend(h for h in named(text, turn.real_name)
                         if h is not None and h.confidence >= self.min_confidence)
+        if typed:
+            hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in typed)]
         out: list[Detection] = []
         seen: set[str] = set()
         for h in resolve_overlaps(hits):

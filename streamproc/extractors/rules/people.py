@@ -69,7 +69,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     return {
         # "my (late) colleague, Priya Nair" -> relationship phrase + the name.
         "rel_en": re.compile(
-            r"(?P<rel>" + L + r"(?i:my|our)\s+(?:(?i:late|dear|older|younger|little|big|best|old|former|new)\s+)?"
+            r"(?P<rel>" + L + r"(?i:my|our|your)\s+(?:(?i:late|dear|older|younger|little|big|best|old|former|new)\s+)?"
             + rel_en + r")(?:,?\s+(?P<name>(?:" + titles + r"\s+)?" + _NAME + r"))?" + R),
         # "我同事小王", "妻子Anna", "我老婆王丽"
         "rel_zh": re.compile(

@@ -43,6 +43,7 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
 _TIME_AFTER = re.compile(r"[:：]\d")
 _GROUPS = re.compile(r"\d++")
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 # Digit groups of an IBAN or account number just before the candidate: not a phone.
 _ACCOUNT_BEFORE = re.compile(r"[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){0,8}[ \-]?$")
 _ACCOUNT_START = re.compile(r"[A-Z]{2}\d{2}")
@@ -131,7 +132,7 @@ def _judge(text: str, start: int, end: int, regions: Sequence[str], cue: bool) -
     # Without a cue, only shapes people use for phones: grouped, or a trunk-0 national number,
     # or a bare mainland mobile; never a plain run of another length (counts, ids, amounts).
     if not cue and not (separated and (digits >= 10 or raw.lstrip("(").startswith("0"))
-                        or re.fullmatch(r"1[3-9]\d{9}", raw)):
+                        or _CN_MOBILE.fullmatch(raw)):
         return 0.0
     possible = False
     for number in _parse_in(raw, "".join(groups), regions):
@@ -140,8 +141,11 @@ def _judge(text: str, start: int, end: int, regions: Sequence[str], cue: bool) -
         elif cue:
             return 0.85
         elif _grouped_as_formatted(raw, number):
-            return 0.7 if re.fullmatch(r"1[3-9]\d{9}", raw) else 0.6
-    return 0.7 if cue and possible and separated and digits >= 9 else 0.0
+            return 0.7 if _CN_MOBILE.fullmatch(raw) else 0.6
+    if cue and possible and digits >= 9:
+        return 0.7  # a cue and a number of a possible length: unassigned ranges are still numbers to a reader
+    # The mainland mobile shape alone: a firewall masks it even in a range not (yet) assigned.
+    return 0.6 if _CN_MOBILE.fullmatch(raw) else 0.0
 
 
 def _spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

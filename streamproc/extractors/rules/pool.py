@@ -21,9 +21,9 @@ from streamproc.extractors.rules.extractor import RulesExtractor
 _local: RulesExtractor | None = None
 
 
-def _init(min_confidence: float, phone_regions: tuple[str, ...]) -> None:
+def _init(min_confidence: float, phone_regions: tuple[str, ...], preset: str = "default") -> None:
     global _local
-    _local = RulesExtractor(min_confidence, phone_regions=phone_regions)
+    _local = RulesExtractor(min_confidence, phone_regions=phone_regions, preset=preset)
 
 
 def _detect_chunk(turns: list[TurnText]) -> list[list[Detection]]:
@@ -32,10 +32,12 @@ def _detect_chunk(turns: list[TurnText]) -> list[list[Detection]]:
 
 
 class RulesPool:
-    def __init__(self, processes: int, min_confidence: float, phone_regions: tuple[str, ...]) -> None:
+    def __init__(self, processes: int, min_confidence: float, phone_regions: tuple[str, ...],
+                 preset: str = "default") -> None:
         self.processes = processes
         self._pool = ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init, initargs=(min_confidence, phone_regions)
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
+            initargs=(min_confidence, phone_regions, preset),
         )
 
     async def detect(self, batch: Sequence[TurnText]) -> list[list[Detection]]:

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The secret files docker-compose.yml mounts (compose `secrets:`), generated once into ./secrets
+# (git-ignored; back it up with the master key). Re-running keeps what exists.
+#
+#   infra/compose-secrets.sh [DIR]     default DIR: ./secrets/kafka
+#
+# DIR/tls/ca.pem            the CA every client trusts (give it to the edge gateway and the cloud)
+# DIR/tls/broker.p12        the broker's key and certificate (SAN kafka, localhost, 127.0.0.1)
+# DIR/secrets/*.password    SCRAM passwords of worker, edge, cloud; admin (PLAIN, the super user);
+#                           the keystore password
+# DIR/kafka_server_jaas.conf the broker's JAAS file (admin for PLAIN; SCRAM users live in KRaft)
+# Bring your own instead: same file names, a certificate your clients trust.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STATE="${1:-$HERE/../secrets/kafka}"
+BROKER_SAN="DNS:kafka,DNS:localhost,IP:127.0.0.1"
+log() { echo "compose-secrets.sh: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=kafka/secure.sh
+. "$HERE/kafka/secure.sh"
+mkdir -p "$STATE"
+secure_material
+(
+  umask 077
+  admin=$(secret admin)
+  cat > "$STATE/kafka_server_jaas.conf" <<JAAS
+KafkaServer {
+  org.apache.kafka.common.security.plain.PlainLoginModule required
+    username="admin" password="$admin" user_admin="$admin";
+  org.apache.kafka.common.security.scram.ScramLoginModule required;
+};
+JAAS
+)
+# Containers run as other users than the one generating the files: the mounted files are
+# readable, the keys that are not mounted (ca.key, broker.key) stay 0600, the directory private.
+chmod 755 "$STATE" "$STATE/tls" "$STATE/secrets"
+chmod 644 "$STATE/tls/ca.pem" "$STATE/tls/broker.p12" "$STATE"/secrets/*.password "$STATE/kafka_server_jaas.conf"
+chmod 700 "$STATE/.." 2>/dev/null || true
+log "secrets ready in $STATE"

@@ -12,9 +12,15 @@ import time
 
 from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
 
-from streamproc.core.errors import StreamprocError
+from streamproc.core.errors import StartupError, StreamprocError
 from streamproc.kafka.clients import admin, consumer
 from streamproc.settings import KafkaSettings
 
@@ -47,8 +53,15 @@ async def ensure_changelog(kafka: KafkaSettings, topic: str, input_topic: str) -
         )
         # The admin client returns per-topic error codes instead of raising them.
         for _, code, *_ in response.topic_errors:
-            if code and for_code(code) is not TopicAlreadyExistsError:  # else: another worker was first
-                raise for_code(code)(f"creating changelog topic {topic}")
+            error = for_code(code) if code else None
+            if error in (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+                raise StartupError(
+                    f"Kafka topic {topic} (streamed-restore state) does not exist and "
+                    f"{kafka.sasl_username or 'this client'} may not create it: grant the worker Create, Read, "
+                    "Write and Describe on its state prefix (infra/kafka-acls.sh --state-prefix) or create it compacted"
+                )
+            if error is not None and error is not TopicAlreadyExistsError:  # else: another worker was first
+                raise error(f"creating changelog topic {topic}")
         log.info("created changelog topic %s", topic)
     finally:
         await client.close()

@@ -25,16 +25,18 @@ curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "worker not
 
 echo "== producing examples/dialogue.jsonl to raw-dialogue"
 "${SP[@]}" produce examples/dialogue.jsonl
-echo "== masked-dialogue (what leaves for the cloud)"
-"${SP[@]}" tail masked-dialogue --group demo-viewer --max 6 --idle 20 | "$PY" -c 'import sys, json
-for line in sys.stdin:
-    d = json.loads(line); print("  " + d["turn_id"] + ": " + d["content"])'
-echo "== the cloud replies with placeholders (examples/cloud_responses.jsonl)"
-"${SP[@]}" produce --kind response examples/cloud_responses.jsonl
+echo "== masked-dialogue (what leaves for the cloud: placeholders, pseudonymous user and session ids)"
+"${SP[@]}" tail masked-dialogue --group demo-viewer --max 6 --idle 20 >"$STATE/demo-masked.jsonl"
+"$PY" -c 'import sys, json
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line); print("  " + d["turn_id"] + " [" + d["user_id"] + "]: " + d["content"])' "$STATE/demo-masked.jsonl"
+echo "== the cloud replies with placeholders, to the pseudonyms it saw (examples/cloud_responses.jsonl)"
+"$PY" examples/cloud_reply.py examples/cloud_responses.jsonl <"$STATE/demo-masked.jsonl" >"$STATE/demo-responses.jsonl"
+"${SP[@]}" produce --kind response "$STATE/demo-responses.jsonl"
 echo "== restored-dialogue (what the device gets back)"
 "${SP[@]}" tail restored-dialogue --group demo-viewer --max 2 --idle 20 | "$PY" -c 'import sys, json
 for line in sys.stdin:
-    d = json.loads(line); print("  " + d["in_reply_to"] + ": " + d["content"] + "  unresolved=" + str(d["unresolved"]))'
+    d = json.loads(line); print("  " + d["in_reply_to"] + " [" + d["user_id"] + "]: " + d["content"] + "  unresolved=" + str(d["unresolved"]))'
 echo "== the same replies streamed in 6-character chunks: placeholders arrive cut in two"
 RESPONSES="$STATE/demo-responses.jsonl"; [[ -f "$RESPONSES" ]] || RESPONSES=examples/cloud_responses.jsonl
 "$PY" -c 'import sys, json

@@ -281,6 +281,20 @@ def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
     return run_bench_from_args(settings, args)
 
 
+def _dlq_args(p: argparse.ArgumentParser) -> None:
+    from streamproc.commands.dlq import add_dlq_arguments
+
+    add_dlq_arguments(p)
+
+
+def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streamproc.commands import dlq
+
+    return asyncio.run(dlq.run(settings, args))
+
+
 COMMANDS: dict[str, Command] = {
     "worker": Command("run the mask and restore flows on Kafka", ENVIRONMENT, _worker_args, _run_worker),
     "mask": Command("RawTurn JSONL -> MaskedTurn JSONL, no broker", RAW_TURN + FILTER_NOTE + ENVIRONMENT, _mask_args, _run_filter),
@@ -312,6 +326,12 @@ COMMANDS: dict[str, Command] = {
     "produce": Command("produce JSONL records to Kafka (validated, keyed by user_id)", RAW_TURN + CLOUD_RESPONSE + ENVIRONMENT, _produce_args, _run_produce),
     "tail": Command("print committed records of a topic", "Reads with isolation.level=read_committed.\n" + ENVIRONMENT, _tail_args, _run_tail),
     "eval": Command("score an extractor on MemPrivacy-Bench-format data", "Span-level precision, recall, F1 and the leak rate.\n", _eval_args, _run_eval),
+    "dlq": Command(
+        "inspect or replay sealed dead letters (LOCAL operator command: inspect prints private values)",
+        "Opens dead letters with the vault's dead-letter key. `inspect` prints the original records;\n"
+        "`replay` re-submits chosen ones to their source topic with their original key.\n" + ENVIRONMENT,
+        _dlq_args, _run_dlq,
+    ),
     "bench": Command("measure throughput and latency against a pass-through baseline", "Needs the broker and Postgres (infra/*.sh start).\n" + ENVIRONMENT, _bench_args, _run_bench),
 }
 

@@ -29,14 +29,22 @@ def decode(raw: bytes | None, model: type[M], *, max_bytes: int) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as err:
-        raise InvalidRecord(f"{model.__name__}: {describe(err)}", "SchemaError") from None
+        raise InvalidRecord(f"{model.__name__}: {describe(err, model)}", "SchemaError") from None
 
 
-def describe(err: ValidationError) -> str:
-    """The first few problems as `field: rule`, without the offending input."""
+def _field_names(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields) | {"[key]"}
+
+
+def describe(err: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """The first few problems as `field: rule`, without the offending input. A location that is
+    not one of the model's own field names came from the input (an unknown field's name, a dict
+    key) and could be a secret typed in the wrong place: it is shown as `?`."""
+    known = _field_names(model) if model is not None else None
     parts = []
     for problem in err.errors(include_input=False, include_url=False, include_context=False)[:5]:
-        where = ".".join(str(p) for p in problem["loc"]) or "record"
+        loc = [p if isinstance(p, int) or known is None or p in known else "?" for p in problem["loc"]]
+        where = ".".join(str(p) for p in loc) or "record"
         parts.append(f"{where}: {problem['msg']}")
     more = err.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

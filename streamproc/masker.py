@@ -4,6 +4,10 @@ Shared by the embedded CLI and the Kafka mask/restore stages, so the stream and 
 can never disagree on what a masked turn looks like. A whole micro-batch goes to the vault in one
 call: policies are read, placeholders allocated or recalled, and the writes committed before any
 output exists (DESIGN: vault writes commit before the Kafka transaction).
+
+Ids: a masked turn names its user and session by keyed pseudonyms (deterministic, so a replay
+re-derives the same output); the restore path maps a response's pseudonyms back to the real ids,
+and a pseudonym the vault does not know makes the response an UnknownUser dead letter.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ class PlaceholderStore(Protocol):
 
     async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]: ...
 
+    async def assign_with_pseudonyms(
+        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]], pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[dict[str, str]], list[tuple[str, str]]]: ...
+
+    async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]: ...
+
 
 def turn_policy(stored: Policy, turn: RawTurn) -> Policy:
     """The user's stored policy, tightened (never loosened) by the turn's own."""
@@ -59,15 +69,18 @@ async def mask_turns(
     stored = await store.get_policies(sorted({t.user_id for t in turns}))
     policies = [turn_policy(stored[t.user_id], t) for t in turns]
     plans = [masking.plan(t.content, list(d), p) for t, d, p in zip(turns, detections, policies, strict=True)]
-    assigned = await store.assign([(t.user_id, plan.requests(), p) for t, plan, p in zip(turns, plans, policies, strict=True)])
+    assigned, pseudonyms = await store.assign_with_pseudonyms(
+        [(t.user_id, plan.requests(), p) for t, plan, p in zip(turns, plans, policies, strict=True)],
+        [(t.user_id, t.session_id) for t in turns],
+    )
     out = []
-    for turn, plan, placeholders in zip(turns, plans, assigned, strict=True):
+    for turn, plan, placeholders, (user, session) in zip(turns, plans, assigned, pseudonyms, strict=True):
         result = masking.render(plan, placeholders)
         out.append(
             MaskedTurn(
                 turn_id=turn.turn_id,
-                user_id=turn.user_id,
-                session_id=turn.session_id,
+                user_id=user,
+                session_id=session,
                 role=turn.role,
                 content=result.content,
                 ts=turn.ts,
@@ -80,19 +93,23 @@ async def mask_turns(
 
 
 async def restore_responses(store: PlaceholderStore, responses: Sequence[CloudResponse]) -> list[RestoredTurn | UnknownUser]:
-    """Restore a batch with one vault read; an unknown user yields UnknownUser in its place."""
-    values = await store.resolve_many([(r.user_id, wanted_keys(r.content)) for r in responses])
+    """Restore a batch with two vault reads (pseudonyms, then values); a response whose user or
+    session pseudonym the vault does not know yields UnknownUser in its place."""
+    real = await store.reveal([(r.user_id, r.session_id) for r in responses])
+    known = [(r, ids) for r, ids in zip(responses, real, strict=True) if ids is not None]
+    values = iter(await store.resolve_many([(ids[0], wanted_keys(r.content)) for r, ids in known]))
     out: list[RestoredTurn | UnknownUser] = []
-    for response, found in zip(responses, values, strict=True):
-        if found is None:
-            out.append(UnknownUser())
+    for response, ids in zip(responses, real, strict=True):
+        found = None if ids is None else next(values)
+        if ids is None or found is None:
+            out.append(UnknownUser("no vault entry for this user or session pseudonym"))
             continue
         result = restore(response.content, found)
         out.append(
             RestoredTurn(
                 response_id=response.response_id,
-                user_id=response.user_id,
-                session_id=response.session_id,
+                user_id=ids[0],
+                session_id=ids[1],
                 in_reply_to=response.in_reply_to,
                 content=result.content,
                 ts=response.ts,
@@ -103,7 +120,7 @@ async def restore_responses(store: PlaceholderStore, responses: Sequence[CloudRe
 
 
 async def restore_response(store: PlaceholderStore, response: CloudResponse) -> RestoredTurn:
-    """One response; raises UnknownUser (an InvalidRecord) when the vault has never seen the user."""
+    """One response; raises UnknownUser (an InvalidRecord) when the vault does not know its pseudonyms."""
     [restored] = await restore_responses(store, [response])
     if isinstance(restored, UnknownUser):
         raise restored

@@ -3,6 +3,12 @@
 Inputs are strict (unknown fields are rejected with a reason, so a producer's typo surfaces as a
 dead letter instead of silently vanishing). `real_name` and `policy` are consumed locally and never
 forwarded: the user's own name is itself a private value.
+
+Ids across the trust boundary: `masked-dialogue` and `cloud-response` carry keyed pseudonyms of
+`user_id` and `session_id` (streamproc/vault/pseudonyms.py); the real ids appear only on the
+edge-side topics. `turn_id`, `response_id` and `in_reply_to` are producer ids forwarded as they
+are: producers must make them opaque (a UUID, a counter), never derived from a user id, a phone
+number or an e-mail address.
 """
 
 from __future__ import annotations
@@ -58,12 +64,16 @@ class ExtractorInfo(_Model):
     version: str
 
 
-class MaskedTurn(_Model):
-    """A turn safe to leave the device's trust zone, on `masked-dialogue`."""
+Pseudonym = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
-    turn_id: Id
-    user_id: Id
-    session_id: Id
+
+class MaskedTurn(_Model):
+    """A turn safe to leave the device's trust zone, on `masked-dialogue`, keyed by the user
+    pseudonym."""
+
+    turn_id: Id = Field(description="The producer's turn_id, forwarded as is: producers must keep it opaque.")
+    user_id: Pseudonym = Field(description="Keyed pseudonym of the user (`u-...`): stable per user, unlinkable without the vault.")
+    session_id: Pseudonym = Field(description="Keyed pseudonym of the session (`s-...`).")
     role: Role
     content: str
     ts: datetime
@@ -73,11 +83,12 @@ class MaskedTurn(_Model):
 
 
 class CloudResponse(_Model):
-    """A cloud agent's reply, with placeholders, on `cloud-response`."""
+    """A cloud agent's reply, with placeholders, on `cloud-response`, keyed by the user pseudonym.
+    It names the user and session by the pseudonyms it read on `masked-dialogue`."""
 
     response_id: Id
-    user_id: Id
-    session_id: Id
+    user_id: Pseudonym = Field(description="The user pseudonym from masked-dialogue (`u-...`).")
+    session_id: Pseudonym = Field(description="The session pseudonym from masked-dialogue (`s-...`).")
     in_reply_to: Id = Field(description="The turn_id this responds to.")
     content: Content
     ts: datetime
@@ -96,11 +107,12 @@ class CloudResponse(_Model):
 
 
 class RestoredTurn(_Model):
-    """A cloud reply with the user's values put back, on `restored-dialogue`."""
+    """A cloud reply with the user's values and real ids put back, on `restored-dialogue`, keyed
+    by the real user_id. Edge side only."""
 
     response_id: Id
-    user_id: Id
-    session_id: Id
+    user_id: Id = Field(description="The real user_id (mapped back from the pseudonym).")
+    session_id: Id = Field(description="The real session_id.")
     in_reply_to: Id
     content: str
     ts: datetime
@@ -110,16 +122,30 @@ class RestoredTurn(_Model):
 
 
 class DeadLetter(_Model):
-    """A record that could not be processed, with where it came from and why. Stays local."""
+    """A record that could not be processed, on `dead-letter`: where it came from and why in
+    clear, the record itself sealed (AES-GCM under the vault's dead-letter key, bound to these
+    coordinates). Only `streamproc dlq inspect` / `dlq replay`, run locally with the vault, open it.
+    The Kafka record has no key: the original key is inside the seal."""
 
     source_topic: str
     partition: int
     offset: int
-    key_b64: str | None
-    value_b64: str
     error_class: str
-    reason: str
-    ts: datetime
+    reason: str = Field(description="Human-readable; never quotes the record.")
+    ts: datetime = Field(description="When the record was dead-lettered.")
+    key_size: int | None = Field(description="Bytes in the original Kafka key; null: no key.")
+    value_size: int | None = Field(description="Bytes in the original value; null: a tombstone.")
+    digest: str = Field(
+        description="HMAC-SHA256 (hex) of the original key and value under a vault-held key: tells "
+        "copies apart without a dictionary side channel."
+    )
+    sealed: str | None = Field(
+        description="Base64 of the sealed key and value; null when nothing could be sealed."
+    )
+    truncated: bool = Field(
+        description="True when the value was cut to fit the dead-letter size bound; such a letter "
+        "can be inspected but not replayed."
+    )
 
 
 WIRE_MODELS: dict[str, type[BaseModel]] = {

@@ -1,21 +1,29 @@
-"""Mask stage: RawTurn records -> MaskedTurn outputs (and dead letters for bad records)."""
+"""Mask stage: RawTurn records -> MaskedTurn outputs (and sealed dead letters for bad records).
+
+A masked turn is keyed by its user pseudonym, never the real user_id: the record key crosses the
+trust boundary as much as the value does. One pseudonym per user keeps a user's turns on one
+partition, in order."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.extractors.base import TurnText
 from streamproc.masker import PlaceholderStore, mask_turns
 from streamproc.ops.metrics import Metrics
-from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
+from streamproc.pipeline.dead_letter import DeadLetterKeys, DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.extract import Extraction, ExtractStep
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
 from streamproc.wire import RawTurn
+
+
+class StageStore(PlaceholderStore, DeadLetterKeys, Protocol):
+    """What a flow stage needs of the vault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +37,14 @@ class MaskStage:
     flow = "mask"
 
     def __init__(
-        self, extract: ExtractStep, store: PlaceholderStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter
+        self, extract: ExtractStep, store: StageStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter
     ) -> None:
         self.extract = extract
         self.store = store
         self.kafka = kafka
         self.metrics = metrics
         self.limiter = limiter
+        self.dead_letters = DeadLetters(store, kafka, metrics, limiter, self.flow)
 
     async def prepare(self, records: Sequence[Record]) -> MaskPrepared:
         decoded: list[RawTurn | InvalidRecord] = []
@@ -55,9 +64,7 @@ class MaskStage:
         outputs = []
         for record, item in zip(prepared.records, prepared.decoded, strict=True):
             if isinstance(item, InvalidRecord):
-                self.limiter.admit(time.monotonic())
-                self.metrics.dead_letters.labels(self.flow, item.error_class).inc()
-                outputs.append(dead_letter(record, item, self.kafka.dead_letter_topic))
+                outputs.append(await self.dead_letters(record, item))
             else:
                 turn = by_offset[(record.partition, record.offset)]
                 outputs.append(Output(record.partition, self.kafka.masked_topic, turn.user_id.encode(), encode(turn)))

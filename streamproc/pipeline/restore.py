@@ -1,15 +1,17 @@
-"""Restore stage: CloudResponse records -> RestoredTurn outputs (and dead letters)."""
+"""Restore stage: CloudResponse records (pseudonymous ids) -> RestoredTurn outputs with the real
+ids, keyed by the real user_id (and sealed dead letters, e.g. UnknownUser for a pseudonym the
+vault does not know)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
-from streamproc.masker import PlaceholderStore, restore_responses
+from streamproc.masker import restore_responses
 from streamproc.ops.metrics import Metrics
-from streamproc.pipeline.dead_letter import DeadLetterLimiter, dead_letter
+from streamproc.pipeline.dead_letter import DeadLetterLimiter, DeadLetters
+from streamproc.pipeline.mask import StageStore
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
 from streamproc.wire import CloudResponse
@@ -18,11 +20,12 @@ from streamproc.wire import CloudResponse
 class RestoreStage:
     flow = "restore"
 
-    def __init__(self, store: PlaceholderStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter) -> None:
+    def __init__(self, store: StageStore, kafka: KafkaSettings, metrics: Metrics, limiter: DeadLetterLimiter) -> None:
         self.store = store
         self.kafka = kafka
         self.metrics = metrics
         self.limiter = limiter
+        self.dead_letters = DeadLetters(store, kafka, metrics, limiter, self.flow)
 
     async def prepare(self, records: Sequence[Record]) -> Sequence[Record]:
         return records  # nothing slow to overlap: restoration is one vault read per response
@@ -40,9 +43,7 @@ class RestoreStage:
         for record, item in zip(records, decoded, strict=True):
             result = next(restored) if isinstance(item, CloudResponse) else item
             if isinstance(result, InvalidRecord):  # bad record, or UnknownUser
-                self.limiter.admit(time.monotonic())
-                self.metrics.dead_letters.labels(self.flow, result.error_class).inc()
-                outputs.append(dead_letter(record, result, self.kafka.dead_letter_topic))
+                outputs.append(await self.dead_letters(record, result))
             else:
                 outputs.append(Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result)))
         return outputs

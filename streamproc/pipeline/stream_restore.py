@@ -24,7 +24,6 @@ its partition is processed: its hold-back is flushed as a final chunk and counte
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,7 +32,6 @@ from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.core.holdback import split
 from streamproc.masker import PlaceholderStore, restore_responses
-from streamproc.pipeline.dead_letter import dead_letter
 from streamproc.pipeline.restore import RestoreStage
 from streamproc.pipeline.state import KeyedState
 from streamproc.pipeline.types import Output, Record
@@ -117,22 +115,25 @@ class StreamRestoreStage:
             if item.streamed:
                 chunks[i] = item
         pieces: list[Piece] = []
+        rejected: dict[int, InvalidRecord] = {}
         for i, record in enumerate(records):
             if i in chunks:  # whole responses neither move stream time nor touch the changelog
                 pieces.extend(self._expire(i, record))
-                pieces.extend(self._advance(i, record, chunks[i], slots))
+                pieces.extend(self._advance(i, record, chunks[i], rejected))
         whole_idx = [i for i in range(len(records)) if i not in chunks]
         if whole_idx:
             whole_out = await self.whole.finish([records[i] for i in whole_idx])
             for i, out in zip(whole_idx, whole_out, strict=True):
                 slots[i].append(out)
         await self._emit(records, pieces, slots)
+        for i, err in rejected.items():  # after any expiry chunk the same record closed
+            slots[i].append(await self.whole.dead_letters(records[i], err))
         self.metrics.streams_open.labels(self.flow).set(self._state.count(exclude=STREAM_TIME))
         return [out for slot in slots for out in slot] + self._state.changes()
 
     # ------------------------------------------------------------------ per record, in order
 
-    def _advance(self, i: int, record: Record, chunk: CloudResponse, slots: list[list[Output]]) -> list[Piece]:
+    def _advance(self, i: int, record: Record, chunk: CloudResponse, rejected: dict[int, InvalidRecord]) -> list[Piece]:
         assert chunk.chunk_seq is not None
         key = json.dumps([chunk.user_id, chunk.response_id]).encode()
         stream = self._get(record.partition, key)
@@ -141,7 +142,7 @@ class StreamRestoreStage:
             self.metrics.stream_chunks_dropped.labels(self.flow).inc()
             return []
         if chunk.chunk_seq > expected:
-            self._dead(record, ChunkOutOfOrder(f"chunk_seq {chunk.chunk_seq}, expected {expected}"), slots[i])
+            rejected[i] = ChunkOutOfOrder(f"chunk_seq {chunk.chunk_seq}, expected {expected}")
             return []
         cut = split(stream.held if stream is not None else "", chunk.content, final=bool(chunk.final))
         unresolved = stream.unresolved if stream is not None else ()
@@ -193,7 +194,7 @@ class StreamRestoreStage:
                 self.metrics.streams_expired.labels(self.flow).inc()
             if not isinstance(result, RestoredTurn):  # UnknownUser
                 if not piece.expired:
-                    self._dead(record, result, slots[piece.index])
+                    slots[piece.index].append(await self.whole.dead_letters(record, result))
                 continue
             key = (record.partition, piece.stream.user_id, piece.stream.response_id)
             seen = merged.setdefault(key, list(piece.stream.unresolved))
@@ -232,8 +233,3 @@ class StreamRestoreStage:
         else:
             self._streams[(partition, key)] = stream
         self._state.put(partition, key, stream.dump() if stream is not None else None)
-
-    def _dead(self, record: Record, err: InvalidRecord, slot: list[Output]) -> None:
-        self.whole.limiter.admit(time.monotonic())
-        self.metrics.dead_letters.labels(self.flow, err.error_class).inc()
-        slot.append(dead_letter(record, err, self.kafka.dead_letter_topic))

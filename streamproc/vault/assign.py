@@ -90,9 +90,12 @@ async def _read_users(conn: AsyncConnection, user_ids: list[str]) -> dict[str, b
 
 
 async def assign_batch(
-    conn: AsyncConnection, master_key: bytes, items: Sequence[Item], now: dt.datetime
+    conn: AsyncConnection, master_key: bytes, items: Sequence[Item], now: dt.datetime,
+    keys: dict[str, UserKeys] | None = None,
 ) -> list[dict[str, str]]:
-    keys = await user_keys(conn, master_key, (user for user, _, _ in items), now, create=True)
+    """`keys`: the batch's users' keys when the caller already holds them (same transaction)."""
+    if keys is None:
+        keys = await user_keys(conn, master_key, (user for user, _, _ in items), now, create=True)
     wants: dict[Key, _Want] = {}
     per_item: list[list[tuple[str, Key]]] = []
     for user_id, requests, policy in items:

@@ -31,9 +31,11 @@ from streamproc.core.errors import UnknownUser
 from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.policy import DEFAULT_POLICY, Action, Policy
 from streamproc.vault import assign as _assign
+from streamproc.vault import pseudonyms as _pseudonyms
+from streamproc.vault import service_keys as _service_keys
 from streamproc.vault.crypto import make_key_check, new_dek, verify_key_check, wrap_dek
 from streamproc.vault.engine import dialect_insert, make_engine, transaction, wrap_db_errors
-from streamproc.vault.tables import Counter, Mapping, User, VaultMeta
+from streamproc.vault.tables import Counter, Mapping, Pseudonym, User, VaultMeta
 
 log = logging.getLogger(__name__)
 _KEY_CHECK = "master_key_check"
@@ -148,6 +150,48 @@ class Vault:
             out.append({k: user_keys[user_id].decrypt(k, mine[k]) for k in keys if k in mine})
         return out
 
+    async def assign_with_pseudonyms(
+        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]], pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+        """`assign(items)` and `pseudonymize(pairs)` in one transaction: the mask flow's single
+        vault write per micro-batch. Every user in `pairs` must also be in `items`."""
+        if not items:
+            return [], []
+        now = self._now()
+        async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
+            keys = await _assign.user_keys(conn, self._master_key, (u for u, _, _ in items), now, create=True)
+            placeholders = await _assign.assign_batch(conn, self._master_key, items, now, keys)
+            pseudonyms = await _pseudonyms.pseudonymize(conn, keys, pairs)
+        log.debug("vault assigned %d values and %d pseudonym pairs for %d turns", sum(map(len, placeholders)), len(pairs), len(items))
+        return placeholders, pseudonyms
+
+    async def pseudonymize(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(user_id, session_id) -> keyed (user, session) pseudonyms for the cloud-bound topic,
+        recorded so `reveal` can map them back; creates users seen for the first time. Committed
+        when this returns; deterministic, so a replayed batch gets the same pseudonyms."""
+        if not pairs:
+            return []
+        now = self._now()
+        async with wrap_db_errors("pseudonymize"), transaction(self._engine, write=True) as conn:
+            keys = await _assign.user_keys(conn, self._master_key, (u for u, _ in pairs), now, create=True)
+            return await _pseudonyms.pseudonymize(conn, keys, pairs)
+
+    async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
+        """(user pseudonym, session pseudonym) -> (user_id, session_id); None where unknown."""
+        if not pairs:
+            return []
+        now = self._now()
+        async with wrap_db_errors("reveal"), transaction(self._engine, write=False) as conn:
+            rows = await _pseudonyms.owners(conn, pairs)
+            users = {row.user_id for row in rows.values()}
+            keys = await _assign.user_keys(conn, self._master_key, users, now, create=False)
+        return _pseudonyms.reveal(rows, keys, pairs)
+
+    async def service_key(self, name: str) -> bytes:
+        """A vault-wide key that belongs to no user (e.g. the dead-letter key); created on first use."""
+        async with wrap_db_errors("service_key"), transaction(self._engine, write=True) as conn:
+            return await _service_keys.get_or_create(conn, self._master_key, name, self._now())
+
     async def get_policy(self, user_id: str) -> Policy:
         """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""
         async with wrap_db_errors("get_policy"), transaction(self._engine, write=False) as conn:
@@ -183,12 +227,13 @@ class Vault:
             )
 
     async def forget(self, user_id: str) -> bool:
-        """Delete the user's data key, mappings and counters (crypto-shredding: copies of old rows,
+        """Delete the user's data key, mappings, counters and pseudonyms (crypto-shredding: copies of old rows,
         e.g. in backups, can no longer be decrypted or matched). True if the user existed."""
         async with wrap_db_errors("forget"), transaction(self._engine, write=True) as conn:
             # Children first and explicitly, so the result does not hinge on FK enforcement.
             await conn.execute(delete(Mapping).where(Mapping.user_id == user_id))
             await conn.execute(delete(Counter).where(Counter.user_id == user_id))
+            await conn.execute(delete(Pseudonym).where(Pseudonym.user_id == user_id))
             result = await conn.execute(delete(User).where(User.user_id == user_id))
         existed = bool(result.rowcount)
         log.info("vault forget: user existed=%s", existed)

@@ -104,3 +104,28 @@ class Counter(Base):
     )
     type_key: Mapped[str] = mapped_column(String, primary_key=True)
     next_n: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceKey(Base):
+    """A vault-wide data key that belongs to no user (the dead-letter sealing key), wrapped by the
+    master key with AAD = its name."""
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Pseudonym(Base):
+    """What the cloud calls a user or a session -> the real one. `kind` is `user` (the user_id
+    column is the answer) or `session` (`sealed_id` is the session id, AES-GCM under the user's
+    data key, so a backup without the user's key reveals nothing)."""
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (Index("ix_pseudonyms_user_id", "user_id"),)
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String, ForeignKey("users.user_id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    sealed_id: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -46,9 +46,15 @@ def raw(turn_id: str, content: str, user: str = "ann") -> str:
                        "ts": "2026-11-23T10:00:00Z"})
 
 
-def response(user: str, content: str) -> str:
-    return json.dumps({"response_id": "r", "user_id": user, "session_id": "s", "in_reply_to": "t", "content": content,
+def response(user: str, content: str, session: str = "s") -> str:
+    return json.dumps({"response_id": "r", "user_id": user, "session_id": session, "in_reply_to": "t", "content": content,
                        "ts": "2026-11-23T10:00:00Z"})
+
+
+def reply(masked_line: str, content: str) -> str:
+    """The cloud's answer to a masked turn: it knows the user and session only by their pseudonyms."""
+    masked = json.loads(masked_line)
+    return response(masked["user_id"], content, masked["session_id"])
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -98,11 +104,12 @@ def test_a_byte_order_mark_on_line_one_is_accepted(tmp_path: Path) -> None:
 
 
 def test_restore_of_an_unknown_user_emits_an_error_record_and_exit_1(tmp_path: Path) -> None:
-    assert run(tmp_path, "mask", stdin=raw("t1", "mail ann@example.org") + "\n").returncode == 0
-    proc = run(tmp_path, "restore", stdin=response("ann", "to <Email_1>") + "\n" + response("nobody", "hi") + "\n")
+    masked = run(tmp_path, "mask", stdin=raw("t1", "mail ann@example.org") + "\n")
+    assert masked.returncode == 0
+    proc = run(tmp_path, "restore", stdin=reply(masked.stdout, "to <Email_1>") + "\n" + response("nobody", "hi") + "\n")
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
-    assert first["content"] == "to ann@example.org"
-    assert second == {"error": {"line": 2, "error_class": "UnknownUser", "reason": "no vault entry for this user_id"}}
+    assert first["content"] == "to ann@example.org" and first["user_id"] == "ann"
+    assert second == {"error": {"line": 2, "error_class": "UnknownUser", "reason": "no vault entry for this user or session pseudonym"}}
     assert proc.returncode == 1
 
 
@@ -145,7 +152,8 @@ def test_verbose_works_after_the_subcommand_and_quiet_is_quiet(tmp_path: Path) -
 
 
 def test_forget_on_a_terminal_asks_for_confirmation(tmp_path: Path) -> None:
-    assert run(tmp_path, "mask", stdin=raw("t1", "mail ann@example.org") + "\n").returncode == 0
+    masked = run(tmp_path, "mask", stdin=raw("t1", "mail ann@example.org") + "\n")
+    assert masked.returncode == 0
     leader, follower = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "streamproc.cli", "forget", "ann"], stdin=follower,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(tmp_path), cwd=ROOT)
@@ -154,7 +162,7 @@ def test_forget_on_a_terminal_asks_for_confirmation(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=HANG)
     os.close(leader)
     assert proc.returncode == 1 and "not confirmed; nothing deleted" in err
-    assert run(tmp_path, "restore", stdin=response("ann", "<Email_1>") + "\n").returncode == 0  # still there
+    assert run(tmp_path, "restore", stdin=reply(masked.stdout, "<Email_1>") + "\n").returncode == 0  # still there
 
 
 def test_help_stands_alone(tmp_path: Path) -> None:

@@ -33,8 +33,11 @@ def raw(turn_id: str, user: str, content: str, **extra: object) -> str:
     return json.dumps({"turn_id": turn_id, "user_id": user, "session_id": "s", "role": "user", "content": content, "ts": "2026-11-23T10:00:00Z", **extra}, ensure_ascii=False)
 
 
-def response(user: str, content: str) -> str:
-    return json.dumps({"response_id": "r", "user_id": user, "session_id": "s", "in_reply_to": "t", "content": content, "ts": "2026-11-23T10:00:00Z"}, ensure_ascii=False)
+def response(masked_line: str, content: str | None = None) -> str:
+    """The cloud's reply to a masked turn: it only knows the pseudonyms the masked turn carried."""
+    m = json.loads(masked_line)
+    return json.dumps({"response_id": "r", "user_id": m["user_id"], "session_id": m["session_id"], "in_reply_to": m["turn_id"],
+                       "content": m["content"] if content is None else content, "ts": "2026-11-23T10:00:00Z"}, ensure_ascii=False)
 
 
 def test_same_value_gets_the_same_placeholder_across_processes_and_users_number_independently(vault: tuple[Path, str]) -> None:
@@ -49,10 +52,12 @@ def test_same_value_gets_the_same_placeholder_across_processes_and_users_number_
 def test_user_typed_and_foreign_placeholders_never_restore_to_a_real_value(vault: tuple[Path, str]) -> None:
     state, url = vault
     masked = cli(state, url, "mask", stdin=raw("t1", "ann", "I typed <Email_1> myself; my mail is ann@example.org") + "\n" + raw("t2", "bob", "bob@example.org") + "\n")
-    ann = json.loads(masked.stdout.splitlines()[0])["content"]
+    ann_line, bob_line = masked.stdout.splitlines()
+    ann = json.loads(ann_line)["content"]
     assert ann == "I typed <\\Email_1> myself; my mail is <Email_1>"
-    restored = cli(state, url, "restore", stdin=response("ann", ann) + "\n" + response("bob", "hi <Email_1>, not <Email_2>") + "\n")
+    restored = cli(state, url, "restore", stdin=response(ann_line) + "\n" + response(bob_line, "hi <Email_1>, not <Email_2>") + "\n")
     ann_back, bob_back = (json.loads(line) for line in restored.stdout.splitlines())
+    assert (ann_back["user_id"], bob_back["user_id"]) == ("ann", "bob")
     assert ann_back["content"] == "I typed <Email_1> myself; my mail is ann@example.org"
     assert bob_back["content"] == "hi bob@example.org, not <Email_2>" and bob_back["unresolved"] == ["<Email_2>"]
 
@@ -63,7 +68,7 @@ def test_default_policy_stores_no_pl4_value_anywhere(vault: tuple[Path, str], tm
     masked = cli(state, url, "mask", stdin=raw("t1", "ann", f"my password is {secret} and my mail ann@example.org") + "\n")
     content = json.loads(masked.stdout)["content"]
     assert content == "my password is <Password_1> and my mail <Email_1>"
-    restored = json.loads(cli(state, url, "restore", stdin=response("ann", content) + "\n").stdout)
+    restored = json.loads(cli(state, url, "restore", stdin=response(masked.stdout.strip()) + "\n").stdout)
     assert restored["content"] == "my password is <Password_1> and my mail ann@example.org"
     assert restored["unresolved"] == ["<Password_1>"]
     if url.startswith("sqlite"):
@@ -95,3 +100,19 @@ def test_worker_style_logs_and_errors_carry_no_values(vault: tuple[Path, str]) -
     assert out.returncode == 0
     planted = {s for t in turns for s in t.secrets}
     assert not [s for s in planted if s in out.stderr or s in out.stdout]
+
+
+def test_masked_lines_carry_pseudonyms_and_a_response_with_real_ids_is_unknown(vault: tuple[Path, str]) -> None:
+    state, url = vault
+    user, session = "ann.lee@example.org", "sess-ann.lee@example.org-7"
+    masked = cli(state, url, "mask", stdin=json.dumps({"turn_id": "t1", "user_id": user, "session_id": session, "role": "user",
+                                                       "content": "hello", "ts": "2026-11-23T10:00:00Z"}) + "\n")
+    assert masked.returncode == 0 and user not in masked.stdout and session not in masked.stdout and "ann.lee" not in masked.stdout
+    line = json.loads(masked.stdout)
+    assert line["user_id"].startswith("u-") and line["session_id"].startswith("s-")
+    back = json.loads(cli(state, url, "restore", stdin=response(masked.stdout.strip()) + "\n").stdout)
+    assert (back["user_id"], back["session_id"], back["content"]) == (user, session, "hello")
+    real = json.dumps({"response_id": "r", "user_id": user, "session_id": session, "in_reply_to": "t1", "content": "hi", "ts": "2026-11-23T10:00:00Z"})
+    refused = cli(state, url, "restore", stdin=real + "\n")
+    assert json.loads(refused.stdout)["error"]["error_class"] == "UnknownUser" and refused.returncode == 1
+    assert user not in refused.stdout + refused.stderr

@@ -50,16 +50,23 @@ async def test_thousand_turns_from_many_users_come_out_once_each_in_order_and_ma
     records = await read_until(worker.kafka, worker.kafka.masked_topic, count=1000, deadline_s=120)
     masked = [MaskedTurn.model_validate_json(r.value) for r in records]
     assert sorted(m.turn_id for m in masked) == sorted(t.raw.turn_id for t in turns)
+    originals = {t.raw.turn_id: t for t in turns}
     for record, turn in zip(records, masked, strict=True):
-        assert record.key == turn.user_id.encode()
+        assert record.key == turn.user_id.encode()  # keyed by the pseudonym, like the value
 
+    # One stable pseudonym per user (so per-user order survives), never the real id.
+    pseudonym_of: dict[str, set[str]] = defaultdict(set)
+    for m in masked:
+        pseudonym_of[originals[m.turn_id].raw.user_id].add(m.user_id)
+    assert all(len(p) == 1 for p in pseudonym_of.values())
+    assert len({next(iter(p)) for p in pseudonym_of.values()}) == len(pseudonym_of)
     expected_order: dict[str, list[str]] = defaultdict(list)
     for t in turns:
         expected_order[t.raw.user_id].append(t.raw.turn_id)
     by_partition_order: dict[str, list[str]] = defaultdict(list)
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         turn = MaskedTurn.model_validate_json(record.value)
-        by_partition_order[turn.user_id].append(turn.turn_id)
+        by_partition_order[originals[turn.turn_id].raw.user_id].append(turn.turn_id)
     assert by_partition_order == expected_order
 
     secrets = {s for t in turns for s in t.secrets}
@@ -67,20 +74,23 @@ async def test_thousand_turns_from_many_users_come_out_once_each_in_order_and_ma
     leaked = [s for s in secrets if s in wire]
     assert not leaked, f"{len(leaked)} planted values reached the masked topic"
 
-    # The cloud echoes every masked turn back; restoration must give back the originals
-    # (PL4 values stay placeholders under the default policy: they were never stored).
-    originals = {t.raw.turn_id: t for t in turns}
+    # The cloud echoes every masked turn back, under the pseudonyms it saw; restoration must give
+    # back the originals and the real ids (PL4 values stay placeholders under the default
+    # policy: they were never stored).
     responses = [
         CloudResponse(response_id=f"r-{m.turn_id}", user_id=m.user_id, session_id=m.session_id,
                       in_reply_to=m.turn_id, content=m.content, ts=m.ts)
         for m in masked
     ]
     await produce(worker.kafka, worker.kafka.response_topic, ((r.user_id.encode(), encode(r)) for r in responses))
-    restored = [RestoredTurn.model_validate_json(r.value) for r in await read_until(worker.kafka, worker.kafka.restored_topic, count=1000, deadline_s=120)]
+    restored_records = await read_until(worker.kafka, worker.kafka.restored_topic, count=1000, deadline_s=120)
+    restored = [RestoredTurn.model_validate_json(r.value) for r in restored_records]
     assert len({r.response_id for r in restored}) == 1000
     pl4 = {e.placeholder for m in masked for e in m.entities if e.privacy_level.value == "PL4"}
-    for r in restored:
-        original = originals[r.in_reply_to].raw.content
+    for record, r in zip(restored_records, restored, strict=True):
+        raw = originals[r.in_reply_to].raw
+        assert (r.user_id, r.session_id, record.key) == (raw.user_id, raw.session_id, raw.user_id.encode())
+        original = raw.content
         if not any(p in r.content for p in pl4):
             assert r.content == original
         assert set(r.unresolved) <= pl4

@@ -81,6 +81,13 @@ def check_exactly_once(records: list, turns: list[Turn], reference: dict[str, st
     assert not [s for t in turns for s in t.secrets if s in wire], "a planted value leaked"
     differing = [m.turn_id for m in masked if m.content != reference[m.turn_id]]
     assert not differing, f"{len(differing)} turns differ from a clean run (placeholders must be stable)"
+    # Pseudonyms survive crashes and replays too: one per user and session, never the real id.
+    raw = {t.raw.turn_id: t.raw for t in turns}
+    ids: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for m in masked:
+        ids.setdefault((raw[m.turn_id].user_id, raw[m.turn_id].session_id), set()).add((m.user_id, m.session_id))
+    assert all(len(p) == 1 for p in ids.values()), "a user's pseudonym changed across crashes"
+    assert not {u for u, _ in ids} & {m.user_id for m in masked}, "a real user_id reached masked-dialogue"
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ async def test_every_dev_turn_round_trips_exactly_when_all_levels_are_masked(nam
             types_seen |= {d.privacy_type for ds in detections for d in ds}
             masked = await mask_turns(vault, turns, detections, ExtractorInfo(name="gold+rules", version="0"), degraded=False)
             for turn, m in zip(turns, masked, strict=True):
-                back = await restore_response(vault, CloudResponse(response_id="r", user_id=m.user_id, session_id="s", in_reply_to=m.turn_id, content=m.content, ts=m.ts))
+                back = await restore_response(vault, CloudResponse(response_id="r", user_id=m.user_id, session_id=m.session_id, in_reply_to=m.turn_id, content=m.content, ts=m.ts))
                 assert back.content == turn.content, f"round trip changed {turn.turn_id}"
                 assert back.unresolved == [] or all(u in turn.content for u in back.unresolved)
     assert len(types_seen) > 10  # the dev set's free-form types all went through placeholders

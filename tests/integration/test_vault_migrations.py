@@ -27,7 +27,7 @@ async def test_upgrade_from_empty_is_idempotent_and_matches_the_models(vault_db_
     assert await current_revision(vault_db_url) is None
     await migrate(vault_db_url)
     await migrate(vault_db_url)  # a second start must be a no-op, not an error
-    assert await current_revision(vault_db_url) == head_revision() == "0001"
+    assert await current_revision(vault_db_url) == head_revision() == "0003"
     engine = create_async_engine(vault_db_url)
     try:
         async with engine.connect() as conn:
@@ -36,6 +36,8 @@ async def test_upgrade_from_empty_is_idempotent_and_matches_the_models(vault_db_
                 "users",
                 "mappings",
                 "counters",
+                "service_keys",
+                "pseudonyms",
                 VERSION_TABLE,
             }
             assert await conn.run_sync(_diff) == []
@@ -50,3 +52,4 @@ async def test_migration_files_ship_inside_the_package() -> None:
     assert pkg.joinpath("env.py").is_file()
     assert pkg.joinpath("script.py.mako").is_file()
     assert pkg.joinpath("versions", "0001_initial.py").is_file()
+    assert pkg.joinpath("versions", "0003_dead_letters_pseudonyms.py").is_file()

@@ -31,6 +31,9 @@ class MemoryStore:
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
         return list(pairs)
 
+    async def service_key(self, name: str) -> bytes:
+        return b"k" * 32
+
 
 def stage() -> StreamRestoreStage:
     store, metrics = MemoryStore(), Metrics()

@@ -1,0 +1,59 @@
+"""Vault-wide data keys that belong to no user; today the key that seals dead letters.
+
+    master key ──wraps, AES-GCM, AAD = ("service-key", name)──► service_keys.wrapped_key
+      key (32 random bytes, created on first use by whichever process asks first)
+
+Like a user's data key, the key never leaves the vault in clear and is useless without the
+master key; unlike one, `forget` never deletes it (it belongs to the deployment). A master-key
+rotation must rewrap these rows too (`wrap_service_key` / `unwrap_service_key`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from streamproc.vault.crypto import KEY_BYTES, NONCE_BYTES, MasterKeyError, new_dek
+from streamproc.vault.engine import dialect_insert
+from streamproc.vault.tables import ServiceKey
+
+DEAD_LETTER_KEY = "dead-letter"
+_FORMAT_V1 = b"\x01"
+
+
+def _aad(name: str) -> bytes:
+    raw = name.encode("utf-8")
+    return b"streamproc/vault/service-key/v1" + len(raw).to_bytes(4, "big") + raw
+
+
+def wrap_service_key(master_key: bytes, name: str, key: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return _FORMAT_V1 + nonce + AESGCM(master_key).encrypt(nonce, key, _aad(name))
+
+
+def unwrap_service_key(master_key: bytes, name: str, wrapped: bytes) -> bytes:
+    if wrapped[:1] != _FORMAT_V1 or len(wrapped) < 1 + NONCE_BYTES + 16:
+        raise MasterKeyError(f"service key {name!r} has an unknown format")
+    try:
+        key = AESGCM(master_key).decrypt(wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :], _aad(name))
+    except InvalidTag:
+        raise MasterKeyError(f"cannot unwrap service key {name!r}: wrong master key or tampered row") from None
+    if len(key) != KEY_BYTES:
+        raise MasterKeyError(f"service key {name!r} has the wrong length")
+    return key
+
+
+async def get_or_create(conn: AsyncConnection, master_key: bytes, name: str, now: dt.datetime) -> bytes:
+    """The named key, created on first use. `ON CONFLICT DO NOTHING` then re-read: two processes
+    asking at once end up with the same key."""
+    insert = dialect_insert(conn)
+    row = {"name": name, "wrapped_key": wrap_service_key(master_key, name, new_dek()), "created_at": now}
+    await conn.execute(insert(ServiceKey).values(row).on_conflict_do_nothing(index_elements=[ServiceKey.name]))
+    wrapped = await conn.scalar(select(ServiceKey.wrapped_key).where(ServiceKey.name == name))
+    assert wrapped is not None
+    return unwrap_service_key(master_key, name, wrapped)

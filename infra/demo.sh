@@ -54,5 +54,5 @@ for line in sys.stdin:
     d = json.loads(line)
     texts.setdefault(d["response_id"], []).append(d["content"])
     if d.get("final"):
-        print("  " + d["in_reply_to"] + ": " + "|".join(texts[d["response_id"]]) + "  unresolved=" + str(d["unresolved"]))'
+        print("  " + d["in_reply_to"] + " [" + d["user_id"] + "]: " + "|".join(texts[d["response_id"]]) + "  unresolved=" + str(d["unresolved"]))'
 echo "== metrics: curl -s http://127.0.0.1:$PORT/metrics | grep streamproc_"

@@ -9,6 +9,7 @@
 # DIR/secrets/*.password    SCRAM passwords of worker, edge, cloud; admin (PLAIN, the super user);
 #                           the keystore password
 # DIR/kafka_server_jaas.conf the broker's JAAS file (admin for PLAIN; SCRAM users live in KRaft)
+# DIR/../postgres_password  the vault database's password (Postgres and the worker read it)
 # Bring your own instead: same file names, a certificate your clients trust.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,4 +37,8 @@ JAAS
 chmod 755 "$STATE" "$STATE/tls" "$STATE/secrets"
 chmod 644 "$STATE/tls/ca.pem" "$STATE/tls/broker.p12" "$STATE"/secrets/*.password "$STATE/kafka_server_jaas.conf"
 chmod 700 "$STATE/.." 2>/dev/null || true
-log "secrets ready in $STATE"
+# The vault database's password, next to the Kafka directory (./secrets/postgres_password).
+PG_PASSWORD="$(dirname "$STATE")/postgres_password"
+[[ -s $PG_PASSWORD ]] || (umask 077; openssl rand -hex 24 > "$PG_PASSWORD")
+chmod 644 "$PG_PASSWORD"
+log "secrets ready in $STATE (and $PG_PASSWORD)"

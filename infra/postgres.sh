@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Local PostgreSQL for development, tests and CI (no Docker here).
 #
-#   infra/postgres.sh start|stop|restart|status|url|dsn
+#   infra/postgres.sh start|stop|restart|status|url|dsn|ca
 #
 # Uses Debian's cluster tooling (pg_createcluster / pg_ctlcluster), installing
 # the postgresql package from apt when missing: that runs the server as the
 # `postgres` user (it refuses root), survives a cluster that already exists
 # (the package's own `main` on 5432 is simply reused) and keeps pg_dump /
 # psql on PATH through pg_wrapper.  Needs root, as on every project machine.
+#
+# TLS is always on: `start` generates (once) a local CA and a server certificate
+# for localhost / 127.0.0.1 with openssl under /etc/postgresql/VER/NAME/streamproc-tls/,
+# points the cluster at them (conf.d/streamproc-tls.conf, ssl = on) and reloads a
+# running server (ssl settings need no restart).  `ca` prints the CA file, for
+# STREAMPROC_VAULT__SSL_ROOT_CERT with STREAMPROC_VAULT__SSL_MODE=verify-full.
 #
 # Settings: STREAMPROC_PG_PORT (default 5432),
 #           STREAMPROC_PG_START_TIMEOUT (readiness deadline in s, default 60).
@@ -51,6 +57,59 @@ find_cluster() {
 
 cluster_log() { echo "/var/log/postgresql/postgresql-$VER-$NAME.log"; }
 
+tls_dir() { echo "/etc/postgresql/$VER/$NAME/streamproc-tls"; }
+
+# A private CA (10 years) and a server certificate it signs (SAN: localhost, 127.0.0.1),
+# created once per cluster; the keys are readable by the postgres user only.
+ensure_tls_files() {
+  local dir; dir=$(tls_dir)
+  [[ -s $dir/ca.crt && -s $dir/server.crt && -s $dir/server.key ]] && return
+  command -v openssl >/dev/null || die "openssl is needed to create the TLS certificates (apt-get install openssl)"
+  log "creating a local CA and server certificate in $dir"
+  install -d -m 0755 -o postgres -g postgres "$dir"
+  local tmp; tmp=$(mktemp -d)
+  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 -days 3650 \
+    -subj "/CN=streamproc local Postgres CA" -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
+  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha256 \
+    -subj "/CN=localhost" -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$tmp/ext"
+  openssl x509 -req -sha256 -days 825 -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+    -CAcreateserial -extfile "$tmp/ext" -out "$tmp/server.crt" 2>/dev/null
+  install -m 0644 -o postgres -g postgres "$tmp/ca.crt" "$tmp/server.crt" "$dir/"
+  install -m 0600 -o postgres -g postgres "$tmp/ca.key" "$tmp/server.key" "$dir/"
+  rm -rf "$tmp"
+}
+
+# conf.d (included by Debian's postgresql.conf) overrides the packaged snakeoil certificate.
+ensure_tls_conf() {
+  local dir conf want; dir=$(tls_dir)
+  conf="/etc/postgresql/$VER/$NAME/conf.d/streamproc-tls.conf"
+  want=$(printf '%s\n' "# written by infra/postgres.sh" "ssl = on" \
+    "ssl_cert_file = '$dir/server.crt'" "ssl_key_file = '$dir/server.key'" \
+    "ssl_min_protocol_version = 'TLSv1.2'")
+  [[ -f $conf && $(cat "$conf") == "$want" ]] && return 1
+  install -d -m 0755 -o postgres -g postgres "$(dirname "$conf")"
+  printf '%s\n' "$want" >"$conf"
+  chown postgres:postgres "$conf"
+  return 0
+}
+
+ensure_tls() {
+  ensure_tls_files
+  if ensure_tls_conf && ready; then
+    log "TLS configuration changed: reloading $VER/$NAME"
+    pg_ctlcluster "$VER" "$NAME" reload >&2
+  fi
+}
+
+# Proves the server presents our certificate and that it verifies for 127.0.0.1.
+check_tls() {
+  PGPASSWORD=$USER_DB PGCONNECT_TIMEOUT=5 PGSSLMODE=verify-full PGSSLROOTCERT="$(tls_dir)/ca.crt" \
+    psql -X -q -h 127.0.0.1 -p "$PORT" -U "$USER_DB" -d "$USER_DB" -c 'SELECT 1' >/dev/null \
+    || die "TLS with verify-full against $(tls_dir)/ca.crt failed on 127.0.0.1:$PORT"
+}
+
 ready() { pg_isready -q -h 127.0.0.1 -p "$PORT" -t 2; }
 
 wait_ready() {
@@ -84,6 +143,7 @@ cmd_start() {
   [[ $(id -u) == 0 ]] || die "run as root (the server itself runs as the postgres user)"
   ensure_installed
   find_cluster
+  ensure_tls
   if ready; then
     log "cluster $VER/$NAME already running on 127.0.0.1:$PORT"
   else
@@ -96,7 +156,13 @@ cmd_start() {
   fi
   wait_ready
   ensure_role_and_db
-  log "ready"
+  # A reload is asynchronous: give the postmaster a moment to load the certificate.
+  local deadline=$((SECONDS + 10))
+  until (check_tls) 2>/dev/null; do
+    ((SECONDS < deadline)) || check_tls
+    sleep 0.3
+  done
+  log "ready (TLS: verify-full with $(tls_dir)/ca.crt)"
   echo "$URL"
 }
 
@@ -126,6 +192,9 @@ case "${1:-}" in
   restart) cmd_stop; cmd_start ;;
   status)  cmd_status ;;
   url)     echo "$URL" ;;
+  ca)      ensure_installed >/dev/null; line=$(pg_lsclusters --no-header | awk -v p="$PORT" '$3 == p {print $1, $2; exit}')
+           [[ -n $line ]] || die "no cluster on port $PORT"; read -r VER NAME <<<"$line"
+           [[ -s $(tls_dir)/ca.crt ]] || die "no CA yet: run $0 start"; tls_dir | sed 's|$|/ca.crt|' ;;
   dsn)     echo "$DSN" ;;
-  *) echo "usage: $0 start|stop|restart|status|url|dsn" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|url|dsn|ca" >&2; exit 2 ;;
 esac

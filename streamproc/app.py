@@ -18,6 +18,7 @@ from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.probe import check_connection
 from streamproc.kafka.topics import ensure_topics
 from streamproc.ops.metrics import Metrics
+from streamproc.ops.purge import run_purge
 from streamproc.ops.web import make_app, start_web
 from streamproc.pipeline.dead_letter import DeadLetterLimiter
 from streamproc.pipeline.extract import ExtractStep
@@ -25,7 +26,9 @@ from streamproc.pipeline.mask import MaskStage
 from streamproc.pipeline.restore import RestoreStage
 from streamproc.pipeline.stream_restore import StreamRestoreStage
 from streamproc.settings import Settings
+from streamproc.vault.connect import connect_args
 from streamproc.vault.crypto import load_or_create_master_key
+from streamproc.vault.keyring import KeyRing, parse_previous_keys
 from streamproc.vault.migrate import migrate
 from streamproc.vault.store import Vault
 
@@ -36,9 +39,12 @@ log = logging.getLogger(__name__)
 async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
     """Migrate to the current schema, then open. The master key file is created on first use."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    master_key = load_or_create_master_key(settings.vault.master_key, settings.state_dir)
-    await migrate(settings.vault_url)
-    async with Vault.open(settings.vault_url, master_key, pool_size=settings.vault.pool_size) as vault:
+    v = settings.vault
+    keys = KeyRing(load_or_create_master_key(v.master_key, settings.state_dir), parse_previous_keys(v.previous_master_keys))
+    url = settings.vault_url
+    args = connect_args(url, v.ssl_mode, v.ssl_root_cert, v.ssl_cert, v.ssl_key)
+    await migrate(url, connect_args=args)
+    async with Vault.open(url, keys, pool_size=v.pool_size, connect_args=args) as vault:
         yield vault
 
 
@@ -135,6 +141,12 @@ class Worker:
         runner = await start_web(make_app(self.metrics, checks), self.settings.web.host, self.settings.web.port)  # type: ignore[arg-type]
         log.info("worker started: extractor=%s, vault=%s, web=%s:%d", self.extractor.name, self.vault_id,
                  self.settings.web.host, self.settings.web.port)
+        purge = None
+        if self.settings.vault.purge_interval_s > 0:
+            # Not among `tasks`: a failing purge is logged and retried, it never stops the flows.
+            purge = asyncio.create_task(
+                run_purge(self.vault, self.settings.vault.purge_interval_s, self.metrics, stop), name="vault-purge"
+            )
         try:
             tasks = [asyncio.create_task(f.run(stop), name=f"flow-{f.name}") for f in self.flows]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -144,6 +156,9 @@ class Worker:
                 if task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
         finally:
+            if purge is not None:
+                purge.cancel()
+                await asyncio.gather(purge, return_exceptions=True)
             await runner.cleanup()
 
 

@@ -129,6 +129,22 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
         pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help=f"TTL of {level.upper()} mappings; 0 removes it")
 
 
+KEYS_HELP = """\
+Every wrapped data key records the id (a fingerprint, never the key) of the master key that
+wraps it. To retire a master key: make the new key STREAMPROC_VAULT__MASTER_KEY and the old one
+STREAMPROC_VAULT__PREVIOUS_MASTER_KEYS, restart the workers, run `keys rotate` (online,
+resumable: rerun it if interrupted), check `keys status`, then drop and destroy the old key.
+"""
+
+
+def _keys_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="keys_command", required=True, metavar="{status,rotate}")
+    sub.add_parser("status", help="wrapped keys per master key id").add_argument("--json", action="store_true", help="one JSON object")
+    rotate = sub.add_parser("rotate", help="rewrap every data key under the current master key (online, resumable)")
+    rotate.add_argument("--batch-size", type=_positive_int, default=200, help="keys per transaction (default 200)")
+    rotate.add_argument("--pause-s", type=float, default=0.0, help="pause between transactions, to spare a busy database")
+
+
 def _vault_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="vault_command", required=True, metavar="{identity,move-group}")
     sub.add_parser("identity", help="this vault's identity and the vault the consumer group is bound to")
@@ -218,6 +234,16 @@ def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
         changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, lvl)}
         ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
     return embedded.policy(settings, args.user_id, changes, ttls)
+
+
+def _run_keys(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streamproc.commands import keys
+
+    if args.keys_command == "status":
+        return asyncio.run(keys.status(settings, sys.stdout, args.json))
+    return asyncio.run(keys.rotate(settings, sys.stdout, args.batch_size, args.pause_s))
 
 
 def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
@@ -310,6 +336,7 @@ COMMANDS: dict[str, Command] = {
         _forget_args, _run_forget,
     ),
     "policy": Command("show or set a user's per-level actions", LEVEL_HELP + ENVIRONMENT, _policy_args, _run_policy),
+    "keys": Command("master key lifecycle: status and online rotation (key ids only)", KEYS_HELP + ENVIRONMENT, _keys_args, _run_keys),
     "vault": Command(
         "vault identity and group fencing",
         "A consumer group is bound to one vault; a worker with another vault refuses to start.\n"

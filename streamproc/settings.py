@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from streamproc.core.errors import StartupError
 
@@ -108,12 +109,49 @@ class KafkaSettings(_Section):
         return self.stream_state_topic or f"{self.group_id}.{self.response_topic}.stream-state"
 
 
+SslMode = Literal["disable", "prefer", "require", "verify-ca", "verify-full"]
+
+
 class VaultSettings(_Section):
-    url: str | None = Field(default=None, description="SQLAlchemy async URL; default: SQLite under state_dir.")
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL without the password (see `password`); default: SQLite under state_dir.",
+    )
+    password: SecretStr | None = Field(
+        default=None, description="Database password, merged into `url` (so the URL holds no secret)."
+    )
     master_key: SecretStr | None = Field(
-        default=None, description="Base64 of 32 bytes. Default: a key file created under state_dir (0600)."
+        default=None,
+        description="Base64 of 32 bytes; wraps every new data key. Default: a key file created under state_dir (0600).",
+    )
+    previous_master_keys: SecretStr | None = Field(
+        default=None,
+        description="Older master keys still accepted for unwrapping until `streamproc keys rotate` "
+        "has rewrapped everything: base64 keys separated by commas or newlines.",
     )
     pool_size: int = Field(default=5, ge=1)
+    purge_interval_s: float = Field(
+        default=300.0, ge=0, description="How often the worker drops expired values (0: never)."
+    )
+    ssl_mode: SslMode = Field(
+        default="prefer",
+        description="Postgres TLS, as libpq's sslmode: verify-full checks the CA and the host name.",
+    )
+    ssl_root_cert: Path | None = Field(
+        default=None, description="CA bundle for verify-ca / verify-full (default: the system's CAs)."
+    )
+    ssl_cert: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
+    ssl_key: Path | None = Field(default=None, description="Client private key (PEM) for mutual TLS.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> VaultSettings:
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise ValueError("vault.ssl_cert and vault.ssl_key go together")
+        if self.ssl_mode == "disable" and (self.ssl_root_cert or self.ssl_cert):
+            raise ValueError("vault.ssl_mode=disable with TLS files set: pick one")
+        if self.password is not None and self.url and make_url(self.url).password is not None:
+            raise ValueError("the vault password is set both in vault.url and vault.password: keep it out of the URL")
+        return self
 
 
 class ExtractionSettings(_Section):
@@ -194,7 +232,13 @@ class Settings(BaseSettings):
 
     @property
     def vault_url(self) -> str:
-        return self.vault.url or f"sqlite+aiosqlite:///{self.state_dir / 'vault.db'}"
+        """The vault URL with `vault.password` merged in: pass it on, never log it."""
+        if not self.vault.url:
+            return f"sqlite+aiosqlite:///{self.state_dir / 'vault.db'}"
+        if self.vault.password is None:
+            return self.vault.url
+        url = make_url(self.vault.url).set(password=self.vault.password.get_secret_value())
+        return url.render_as_string(hide_password=False)
 
     @classmethod
     def settings_customise_sources(

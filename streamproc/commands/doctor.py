@@ -7,7 +7,6 @@ health check. Every check has its own time bound: a dead service is a failed row
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import logging
 from dataclasses import dataclass
@@ -103,13 +102,17 @@ async def _retention(admin: object, topics: list[str]) -> dict[str, str]:
 async def _vault(settings: Settings) -> list[Check]:
     from streamproc.app import open_vault
     from streamproc.kafka.fencing import group_vault
+    from streamproc.vault.connect import connect_args
     from streamproc.vault.crypto import KEY_FILE_NAME as KEY_FILE, load_or_create_master_key
+    from streamproc.vault.keyring import key_id
     from streamproc.vault.migrate import current_revision, head_revision
 
     url = settings.vault_url
     where = url.split("@")[-1] if "@" in url else url  # never the credentials
     head = head_revision()
-    current = await current_revision(url) if not url.startswith("sqlite") or settings.state_dir.exists() else None
+    v = settings.vault
+    args = connect_args(url, v.ssl_mode, v.ssl_root_cert, v.ssl_cert, v.ssl_key)
+    current = await current_revision(url, connect_args=args) if not url.startswith("sqlite") or settings.state_dir.exists() else None
     if current != head:
         known = current is None or current in _revisions()
         detail = f"{where}: revision {current}, head {head}" + (" (the worker migrates on start)" if known else " (unknown: a newer streamproc?)")
@@ -121,7 +124,7 @@ async def _vault(settings: Settings) -> list[Check]:
     async with open_vault(settings) as vault:
         await vault.ping()
         identity = await vault.identity()
-    checks.append(Check("vault: master key", True, f"fingerprint {hashlib.sha256(b'streamproc-key-id' + key).hexdigest()[:16]}"))
+    checks.append(Check("vault: master key", True, f"key id {key_id(key)} (as in `streamproc keys status`)"))
     try:
         bound = await asyncio.wait_for(group_vault(settings.kafka), CHECK_TIMEOUT_S)
     except Exception as err:

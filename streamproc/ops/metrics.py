@@ -29,4 +29,5 @@ class Metrics:
         self.streams_expired = Counter("streamproc_streams_expired_total", "Streamed responses closed by expiry, hold-back flushed", ["flow"], registry=r)
         self.stream_chunks_dropped = Counter("streamproc_stream_chunks_dropped_total", "Duplicate response chunks dropped", ["flow"], registry=r)
         self.streams_open = Gauge("streamproc_streams_open", "Streamed responses with state (not final yet)", ["flow"], registry=r)
+        self.vault_purged = Counter("streamproc_vault_purged_rows_total", "Expired vault values dropped by the scheduled purge", registry=r)
         self.restarts = Counter("streamproc_flow_restarts_total", "Flow restarts after a retriable failure", ["flow", "error_class"], registry=r)

@@ -37,6 +37,7 @@ from streamproc.core.policy import Action, Policy
 from streamproc.core.taxonomy import PrivacyLevel, canonical_type, type_name
 from streamproc.vault.crypto import UserKeys, new_dek, unwrap_dek, wrap_dek
 from streamproc.vault.engine import dialect_insert
+from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import Counter, Mapping, User
 
 Item = tuple[str, Sequence[PlaceholderRequest], Policy]
@@ -64,38 +65,43 @@ class _Want:
 
 
 async def user_keys(
-    conn: AsyncConnection, master_key: bytes, user_ids: Iterable[str], now: dt.datetime, *, create: bool
+    conn: AsyncConnection, keys: KeyRing, user_ids: Iterable[str], now: dt.datetime, *, create: bool
 ) -> dict[str, UserKeys]:
-    """Unwrapped keys of these users; with `create`, users seen for the first time get a DEK."""
+    """Unwrapped keys of these users; with `create`, users seen for the first time get a DEK,
+    wrapped by the current master key and stamped with its id."""
     wanted = sorted(set(user_ids))
     wrapped = await _read_users(conn, wanted)
     missing = [u for u in wanted if u not in wrapped]
     if create and missing:
         rows = [
-            {"user_id": u, "wrapped_dek": wrap_dek(master_key, u, new_dek()), "created_at": now}
+            {"user_id": u, "wrapped_dek": wrap_dek(keys.current, u, new_dek()), "key_id": keys.current_id, "created_at": now}
             for u in missing
         ]
         insert = dialect_insert(conn)
         await conn.execute(insert(User).on_conflict_do_nothing(index_elements=[User.user_id]), rows)
         wrapped.update(await _read_users(conn, missing))  # a concurrent creator may have won
-    return {u: UserKeys.from_dek(u, unwrap_dek(master_key, u, w)) for u, w in wrapped.items()}
+    # wrapped_dek and key_id come from one row read, so a concurrent rewrap (keys rotate) is
+    # seen whole or not at all; either way the DEK inside is the same.
+    return {u: UserKeys.from_dek(u, keys.unwrap(unwrap_dek, u, w, kid)[0]) for u, (w, kid) in wrapped.items()}
 
 
-async def _read_users(conn: AsyncConnection, user_ids: list[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
+async def _read_users(conn: AsyncConnection, user_ids: list[str]) -> dict[str, tuple[bytes, str | None]]:
+    out: dict[str, tuple[bytes, str | None]] = {}
     for chunk in chunks(user_ids):
-        result = await conn.execute(select(User.user_id, User.wrapped_dek).where(User.user_id.in_(chunk)))
-        out.update({row.user_id: row.wrapped_dek for row in result})
+        result = await conn.execute(
+            select(User.user_id, User.wrapped_dek, User.key_id).where(User.user_id.in_(chunk))
+        )
+        out.update({row.user_id: (row.wrapped_dek, row.key_id) for row in result})
     return out
 
 
 async def assign_batch(
-    conn: AsyncConnection, master_key: bytes, items: Sequence[Item], now: dt.datetime,
+    conn: AsyncConnection, ring: KeyRing, items: Sequence[Item], now: dt.datetime,
     keys: dict[str, UserKeys] | None = None,
 ) -> list[dict[str, str]]:
     """`keys`: the batch's users' keys when the caller already holds them (same transaction)."""
     if keys is None:
-        keys = await user_keys(conn, master_key, (user for user, _, _ in items), now, create=True)
+        keys = await user_keys(conn, ring, (user for user, _, _ in items), now, create=True)
     wants: dict[Key, _Want] = {}
     per_item: list[list[tuple[str, Key]]] = []
     for user_id, requests, policy in items:

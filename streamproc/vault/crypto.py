@@ -7,8 +7,9 @@
              └─ HKDF-SHA256 ──► hash key ──► HMAC-SHA256(value) ──► value_hash
 
 Everything a user's rows mean hangs off their DEK: deleting the wrapped DEK (`forget`) leaves
-ciphertexts that cannot be decrypted and hashes that cannot be recomputed (crypto-shredding),
-even in a backup taken before the delete. Binding AAD to the row's identity means a ciphertext
+ciphertexts that cannot be decrypted and hashes that cannot be recomputed (crypto-shredding).
+A backup taken before the delete still holds the wrapped DEK: only destroying the master key
+that wraps it (after `keys rotate`, see rotation.py) puts such a backup out of reach. Binding AAD to the row's identity means a ciphertext
 copied into another row or another user's row fails authentication instead of restoring.
 
 Nothing here logs or raises a private value or key material.

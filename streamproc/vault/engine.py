@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,9 +34,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 5, connect_args: dict[str, Any] | None = None) -> AsyncEngine:
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
+        return create_async_engine(
+            url, pool_size=pool_size, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args or {}
+        )
     if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
         # Each pooled connection would see its own empty database, and migrations run on a
         # separate engine; a temp file is the embedded answer.
@@ -88,10 +91,28 @@ class wrap_db_errors:
         # Returns None (never suppresses): mypy then knows code after the block is reachable.
         if exc is None or isinstance(exc, VaultError):
             return
-        if isinstance(exc, (SQLAlchemyError, OSError, asyncio.TimeoutError)):
+        if isinstance(exc, (SQLAlchemyError, OSError, asyncio.TimeoutError, ssl.SSLError)):
             orig = getattr(exc, "orig", None)
             code = getattr(orig, "sqlstate", None)
             suffix = f", sqlstate {code}" if code else ""
+            tls = _tls_failure(exc)
+            if tls is not None:
+                raise VaultError(f"vault {self.operation} failed: {tls}") from exc
             if code == "42P01" or "no such table" in str(orig):
                 suffix += " (schema missing: run streamproc.vault.migrate.migrate(url) first)"
             raise VaultError(f"vault {self.operation} failed: {type(orig or exc).__name__}{suffix}") from exc
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """A one-line reason when the server's certificate was refused (wrong CA, wrong host name).
+    The verifier's message names only the certificate problem and the host we dialled."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # SQLAlchemy wraps the driver error, which may wrap the ssl one
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"TLS certificate of the database server not accepted: {seen.verify_message}"
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS handshake with the database server failed: {seen.reason or type(seen).__name__}"
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None

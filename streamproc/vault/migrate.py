@@ -8,6 +8,7 @@ because Postgres DDL is transactional a failed upgrade leaves no half-built sche
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -54,9 +55,10 @@ def _current(connection: Connection) -> str | None:
     ).get_current_revision()
 
 
-async def migrate(engine_url: str) -> None:
-    """Upgrade the vault at `engine_url` to the newest schema revision."""
-    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True)
+async def migrate(engine_url: str, *, connect_args: dict[str, Any] | None = None) -> None:
+    """Upgrade the vault at `engine_url` to the newest schema revision. `connect_args` go to the
+    driver, as for `Vault.open` (TLS: see connect.py)."""
+    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args or {})
     try:
         async with wrap_db_errors("migration"), engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -66,9 +68,9 @@ async def migrate(engine_url: str) -> None:
         await engine.dispose()
 
 
-async def current_revision(engine_url: str) -> str | None:
+async def current_revision(engine_url: str, *, connect_args: dict[str, Any] | None = None) -> str | None:
     """The revision the database is at (None: never migrated); for readiness checks and tests."""
-    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True)
+    engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args or {})
     try:
         async with wrap_db_errors("revision check"), engine.connect() as conn:
             return await conn.run_sync(_current)

@@ -4,8 +4,8 @@
       key (32 random bytes, created on first use by whichever process asks first)
 
 Like a user's data key, the key never leaves the vault in clear and is useless without the
-master key; unlike one, `forget` never deletes it (it belongs to the deployment). A master-key
-rotation must rewrap these rows too (`wrap_service_key` / `unwrap_service_key`).
+master key; unlike one, `forget` never deletes it (it belongs to the deployment). Each row
+records its master key id, and `keys rotate` rewraps these rows with the users' keys.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streamproc.vault.crypto import KEY_BYTES, NONCE_BYTES, MasterKeyError, new_dek
 from streamproc.vault.engine import dialect_insert
+from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import ServiceKey
 
 DEAD_LETTER_KEY = "dead-letter"
@@ -48,12 +49,17 @@ def unwrap_service_key(master_key: bytes, name: str, wrapped: bytes) -> bytes:
     return key
 
 
-async def get_or_create(conn: AsyncConnection, master_key: bytes, name: str, now: dt.datetime) -> bytes:
+async def get_or_create(conn: AsyncConnection, keys: KeyRing, name: str, now: dt.datetime) -> bytes:
     """The named key, created on first use. `ON CONFLICT DO NOTHING` then re-read: two processes
-    asking at once end up with the same key."""
+    asking at once end up with the same key. New keys are wrapped by the ring's current master
+    key and stamped with its id; `keys rotate` rewraps older ones (rotation.WRAPPED_KEYS)."""
     insert = dialect_insert(conn)
-    row = {"name": name, "wrapped_key": wrap_service_key(master_key, name, new_dek()), "created_at": now}
+    row = {
+        "name": name,
+        "wrapped_key": wrap_service_key(keys.current, name, new_dek()),
+        "key_id": keys.current_id,
+        "created_at": now,
+    }
     await conn.execute(insert(ServiceKey).values(row).on_conflict_do_nothing(index_elements=[ServiceKey.name]))
-    wrapped = await conn.scalar(select(ServiceKey.wrapped_key).where(ServiceKey.name == name))
-    assert wrapped is not None
-    return unwrap_service_key(master_key, name, wrapped)
+    stored = (await conn.execute(select(ServiceKey.wrapped_key, ServiceKey.key_id).where(ServiceKey.name == name))).one()
+    return keys.unwrap(unwrap_service_key, name, stored.wrapped_key, stored.key_id)[0]

@@ -1,7 +1,7 @@
 """The vault: placeholder <-> value mappings per user, encrypted at rest (see crypto.py).
 
     await migrate(url)                      # once per deploy/start; idempotent
-    async with Vault.open(url, master_key) as vault:
+    async with Vault.open(url, KeyRing(current, previous)) as vault:   # or one raw key
         placeholders = await vault.assign([(user_id, requests, effective_policy), ...])
         values = await vault.resolve(user_id, {"email_1"})
 
@@ -12,6 +12,8 @@ Contract:
   returns the same placeholders.
 - Every database failure surfaces as `VaultError` (retriable); a wrong master key as
   `MasterKeyError` (a VaultError subclass: fix configuration, retrying cannot help).
+- New data keys are wrapped by the ring's current master key; rows under a previous key stay
+  readable until `rotate_keys` (rotation.py) has rewrapped them.
 - No original value is ever logged, put in an exception message, or stored in clear.
 """
 
@@ -23,8 +25,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from streamproc.core.errors import UnknownUser
@@ -32,22 +35,25 @@ from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.policy import DEFAULT_POLICY, Action, Policy
 from streamproc.vault import assign as _assign
 from streamproc.vault import pseudonyms as _pseudonyms
+from streamproc.vault import rotation
 from streamproc.vault import service_keys as _service_keys
-from streamproc.vault.crypto import make_key_check, new_dek, verify_key_check, wrap_dek
+from streamproc.vault.crypto import MasterKeyError, make_key_check, new_dek, verify_key_check, wrap_dek
 from streamproc.vault.engine import dialect_insert, make_engine, transaction, wrap_db_errors
+from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import Counter, Mapping, Pseudonym, User, VaultMeta
 
 log = logging.getLogger(__name__)
-_KEY_CHECK = "master_key_check"
+_KEY_CHECK = rotation.KEY_CHECK
+_PURGE_BATCH = 1_000
 _IDENTITY = "vault_id"
 
 
 class Vault:
     """Use through `Vault.open(...)`; one instance per process, safe to share between tasks."""
 
-    def __init__(self, engine: AsyncEngine, master_key: bytes, clock: Callable[[], float]) -> None:
+    def __init__(self, engine: AsyncEngine, keys: KeyRing, clock: Callable[[], float]) -> None:
         self._engine = engine
-        self._master_key = master_key
+        self._keys = keys
         self._clock = clock
 
     @classmethod
@@ -55,16 +61,18 @@ class Vault:
     async def open(
         cls,
         url: str,
-        master_key: bytes,
+        master_key: bytes | KeyRing,
         *,
         clock: Callable[[], float] = time.time,
         pool_size: int = 5,
+        connect_args: dict[str, Any] | None = None,
     ) -> AsyncIterator[Vault]:
         """Connect, verify the master key against this vault, and close the pool on exit.
-        The schema must exist: run `streamproc.vault.migrate.migrate(url)` first."""
-        engine = make_engine(url, pool_size=pool_size)
+        The schema must exist: run `streamproc.vault.migrate.migrate(url)` first.
+        `connect_args` go to the driver (TLS for asyncpg: see connect.py)."""
+        engine = make_engine(url, pool_size=pool_size, connect_args=connect_args)
         try:
-            vault = cls(engine, master_key, clock)
+            vault = cls(engine, KeyRing.of(master_key), clock)
             await vault._check_master_key()
             yield vault
         finally:
@@ -74,18 +82,30 @@ class Vault:
         return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
 
     async def _check_master_key(self) -> None:
-        """The first open stores a key check; every later open with another key fails here,
-        before a single turn is processed, instead of at the first known user."""
+        """The first open stores a key check; every later open whose keys (current or previous)
+        all differ from it fails here, before a single turn is processed, instead of at the first
+        known user. `rotate_keys` moves the check to the current key."""
         async with wrap_db_errors("open"), transaction(self._engine, write=True) as conn:
             insert = dialect_insert(conn)
             await conn.execute(
                 insert(VaultMeta)
-                .values(key=_KEY_CHECK, value=make_key_check(self._master_key))
+                .values(key=_KEY_CHECK, value=make_key_check(self._keys.current))
                 .on_conflict_do_nothing(index_elements=[VaultMeta.key])
             )
             stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _KEY_CHECK))
         assert stored is not None
-        verify_key_check(self._master_key, stored)
+        for position, key in enumerate(self._keys.all()):
+            try:
+                verify_key_check(key, stored)
+            except MasterKeyError:
+                continue
+            if position:
+                log.info("vault opened with a previous master key's check: run `streamproc keys rotate`")
+            return
+        raise MasterKeyError(
+            "no configured master key (current or previous) matches this vault's key check "
+            "(wrong key, or a key that a rotation has already retired)"
+        )
 
     async def identity(self) -> str:
         """This vault's identity: a random id created with the vault and stored in it, so every
@@ -109,7 +129,7 @@ class Vault:
         if not items:
             return []
         async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
-            result = await _assign.assign_batch(conn, self._master_key, items, self._now())
+            result = await _assign.assign_batch(conn, self._keys, items, self._now())
         log.debug("vault assigned %d values for %d turns", sum(map(len, result)), len(items))
         return result
 
@@ -127,7 +147,7 @@ class Vault:
         users = sorted({user_id for user_id, _ in requests})
         wanted = sorted({key for _, keys in requests for key in keys})
         async with wrap_db_errors("resolve"), transaction(self._engine, write=False) as conn:
-            user_keys = await _assign.user_keys(conn, self._master_key, users, now, create=False)
+            user_keys = await _assign.user_keys(conn, self._keys, users, now, create=False)
             rows = []
             for key_chunk in _assign.chunks(wanted):
                 stmt = select(Mapping.user_id, Mapping.placeholder_key, Mapping.ciphertext).where(
@@ -159,8 +179,8 @@ class Vault:
             return [], []
         now = self._now()
         async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
-            keys = await _assign.user_keys(conn, self._master_key, (u for u, _, _ in items), now, create=True)
-            placeholders = await _assign.assign_batch(conn, self._master_key, items, now, keys)
+            keys = await _assign.user_keys(conn, self._keys, (u for u, _, _ in items), now, create=True)
+            placeholders = await _assign.assign_batch(conn, self._keys, items, now, keys)
             pseudonyms = await _pseudonyms.pseudonymize(conn, keys, pairs)
         log.debug("vault assigned %d values and %d pseudonym pairs for %d turns", sum(map(len, placeholders)), len(pairs), len(items))
         return placeholders, pseudonyms
@@ -173,7 +193,7 @@ class Vault:
             return []
         now = self._now()
         async with wrap_db_errors("pseudonymize"), transaction(self._engine, write=True) as conn:
-            keys = await _assign.user_keys(conn, self._master_key, (u for u, _ in pairs), now, create=True)
+            keys = await _assign.user_keys(conn, self._keys, (u for u, _ in pairs), now, create=True)
             return await _pseudonyms.pseudonymize(conn, keys, pairs)
 
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
@@ -184,13 +204,13 @@ class Vault:
         async with wrap_db_errors("reveal"), transaction(self._engine, write=False) as conn:
             rows = await _pseudonyms.owners(conn, pairs)
             users = {row.user_id for row in rows.values()}
-            keys = await _assign.user_keys(conn, self._master_key, users, now, create=False)
+            keys = await _assign.user_keys(conn, self._keys, users, now, create=False)
         return _pseudonyms.reveal(rows, keys, pairs)
 
     async def service_key(self, name: str) -> bytes:
         """A vault-wide key that belongs to no user (e.g. the dead-letter key); created on first use."""
         async with wrap_db_errors("service_key"), transaction(self._engine, write=True) as conn:
-            return await _service_keys.get_or_create(conn, self._master_key, name, self._now())
+            return await _service_keys.get_or_create(conn, self._keys, name, self._now())
 
     async def get_policy(self, user_id: str) -> Policy:
         """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""
@@ -212,7 +232,8 @@ class Vault:
         state until they are seen again or expire; `forget` is the way to drop them now."""
         row = {
             "user_id": user_id,
-            "wrapped_dek": wrap_dek(self._master_key, user_id, new_dek()),
+            "wrapped_dek": wrap_dek(self._keys.current, user_id, new_dek()),
+            "key_id": self._keys.current_id,
             "policy": policy.to_dict(),
             "created_at": self._now(),
         }
@@ -227,8 +248,10 @@ class Vault:
             )
 
     async def forget(self, user_id: str) -> bool:
-        """Delete the user's data key, mappings, counters and pseudonyms (crypto-shredding: copies of old rows,
-        e.g. in backups, can no longer be decrypted or matched). True if the user existed."""
+        """Delete the user's data key, mappings, counters and pseudonyms (crypto-shredding: stray
+        copies of the rows can no longer be decrypted or matched). A backup from before this call
+        still holds the wrapped key; it is out of reach only once its master key is rotated away
+        and destroyed. True if the user existed."""
         async with wrap_db_errors("forget"), transaction(self._engine, write=True) as conn:
             # Children first and explicitly, so the result does not hinge on FK enforcement.
             await conn.execute(delete(Mapping).where(Mapping.user_id == user_id))
@@ -239,21 +262,51 @@ class Vault:
         log.info("vault forget: user existed=%s", existed)
         return existed
 
-    async def purge_expired(self) -> int:
+    async def purge_expired(self, batch: int = _PURGE_BATCH) -> int:
         """Drop the ciphertext of every expired mapping; placeholders stay (so numbering and
-        'same value, same placeholder' survive). Returns how many values were dropped."""
-        now = self._now()
-        async with wrap_db_errors("purge_expired"), transaction(self._engine, write=True) as conn:
-            result = await conn.execute(
-                update(Mapping)
-                .where(
-                    Mapping.ciphertext.is_not(None),
-                    Mapping.expires_at.is_not(None),
-                    Mapping.expires_at <= now,
-                )
-                .values(ciphertext=None)
+        'same value, same placeholder' survive). Returns how many values were dropped.
+
+        Small transactions of `batch` rows, locked in key order with SKIP LOCKED (Postgres): a row
+        a mask batch holds is left for the next run instead of risking a deadlock with it, and
+        a long purge never holds SQLite's write lock for long."""
+        total = 0
+        while True:
+            now = self._now()
+            expired = (
+                Mapping.ciphertext.is_not(None) & Mapping.expires_at.is_not(None) & (Mapping.expires_at <= now)
             )
-        return int(result.rowcount)
+            async with wrap_db_errors("purge_expired"), transaction(self._engine, write=True) as conn:
+                keys = (
+                    await conn.execute(
+                        select(Mapping.user_id, Mapping.value_hash)
+                        .where(expired)
+                        .order_by(Mapping.user_id, Mapping.value_hash)
+                        .limit(batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+                if keys:
+                    # `expired` again: re-checked under the lock, so a value refreshed since stays.
+                    result = await conn.execute(
+                        update(Mapping)
+                        .where(tuple_(Mapping.user_id, Mapping.value_hash).in_([tuple(k) for k in keys]), expired)
+                        .values(ciphertext=None)
+                    )
+                    total += int(result.rowcount)
+            if len(keys) < batch:
+                return total
+
+    async def key_status(self) -> rotation.KeyStatus:
+        """How many wrapped keys sit under which master key id (fingerprints, never keys)."""
+        async with wrap_db_errors("key status"), transaction(self._engine, write=False) as conn:
+            return await rotation.key_status(conn, self._keys)
+
+    async def rotate_keys(
+        self, *, batch: int = rotation.DEFAULT_BATCH, pause_s: float = 0.0,
+        on_progress: Callable[[rotation.RotationReport], None] | None = None,
+    ) -> rotation.RotationReport:
+        """Rewrap every data key under the current master key (see rotation.py)."""
+        return await rotation.rotate(self._engine, self._keys, batch=batch, pause_s=pause_s, on_progress=on_progress)
 
     async def ping(self) -> None:
         """Readiness: raises VaultError if the database cannot answer."""

@@ -63,9 +63,13 @@ class VaultMeta(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_key_id", "key_id"),)
 
     user_id: Mapped[str] = mapped_column(String, primary_key=True)
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
+    # Fingerprint of the master key that wraps `wrapped_dek` (keyring.key_id); NULL for rows
+    # written before revision 0002, which any configured key may open.
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # NULL means "the default policy", so a changed default reaches users who never set one.
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -114,6 +118,7 @@ class ServiceKey(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)  # as users.key_id
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

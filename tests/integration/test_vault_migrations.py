@@ -52,4 +52,5 @@ async def test_migration_files_ship_inside_the_package() -> None:
     assert pkg.joinpath("env.py").is_file()
     assert pkg.joinpath("script.py.mako").is_file()
     assert pkg.joinpath("versions", "0001_initial.py").is_file()
+    assert pkg.joinpath("versions", "0002_key_ids.py").is_file()
     assert pkg.joinpath("versions", "0003_dead_letters_pseudonyms.py").is_file()

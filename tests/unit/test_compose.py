@@ -56,6 +56,9 @@ def test_worker_environment_is_valid_settings(monkeypatch: Any, tmp_path: Path) 
     assert (kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username) == ("SASL_SSL", "SCRAM-SHA-512", "worker")
     assert kafka.sasl_password is not None and kafka.sasl_password.get_secret_value() == "kafka_worker_password-value"
     assert kafka.ssl_check_hostname and kafka.ssl_cafile == tmp_path / "kafka_ca"
+    assert settings.vault.password is not None
+    assert settings.vault.password.get_secret_value() == "postgres_password-value"
+    assert settings.vault_url.endswith(":postgres_password-value@postgres:5432/streamproc")
 
 
 def test_every_mounted_secret_is_declared_and_granted_to_the_service_using_it() -> None:
@@ -91,11 +94,23 @@ def test_acl_init_step_creates_topics_and_acls_before_the_worker_starts() -> Non
 
 
 def test_compose_secrets_script_makes_every_secret_file(tmp_path: Path) -> None:
-    target = tmp_path / "secrets" / "kafka"
-    subprocess.run([str(ROOT / "infra" / "compose-secrets.sh"), str(target)], check=True, capture_output=True, timeout=120)
+    root = tmp_path / "secrets"
+    subprocess.run([str(ROOT / "infra" / "compose-secrets.sh"), str(root / "kafka")], check=True, capture_output=True, timeout=120)
     for secret in COMPOSE["secrets"].values():
-        relative = Path(secret["file"]).relative_to("secrets/kafka")
-        assert (target / relative).is_file(), relative
+        relative = Path(secret["file"]).relative_to("secrets")
+        assert (root / relative).is_file(), relative
+
+
+def test_database_password_is_a_shared_secret_not_in_any_url() -> None:
+    env = worker_env()
+    assert "@" in env["STREAMPROC_VAULT__URL"] and ":" not in env["STREAMPROC_VAULT__URL"].split("//")[1].split("@")[0]
+    secret_path = "/run/secrets/postgres_password"
+    assert env["STREAMPROC_VAULT__PASSWORD_FILE"] == secret_path
+    assert SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD_FILE"] == secret_path
+    for name in ("postgres", "worker"):
+        assert "postgres_password" in SERVICES[name]["secrets"]
+    assert "postgres_password" in COMPOSE["secrets"]
+    assert "POSTGRES_PASSWORD" not in SERVICES["postgres"]["environment"]
 
 
 def test_worker_points_at_the_services_it_depends_on() -> None:
@@ -105,7 +120,7 @@ def test_worker_points_at_the_services_it_depends_on() -> None:
     assert "--bootstrap-server kafka:19092" in "\n".join(SERVICES["kafka-acls"]["command"])
     pg = SERVICES["postgres"]["environment"]
     url = env["STREAMPROC_VAULT__URL"]
-    assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}:") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
+    assert url.startswith(f"postgresql+asyncpg://{pg['POSTGRES_USER']}@") and url.endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
     vllm_port = next(a.split("=")[1] for a in SERVICES["vllm"]["command"] if a.startswith("--port="))
     assert env["STREAMPROC_EXTRACTION__VLLM_URL"] == f"http://vllm:{vllm_port}"
     served = next(a.split("=")[1] for a in SERVICES["vllm"]["command"] if a.startswith("--served-model-name="))

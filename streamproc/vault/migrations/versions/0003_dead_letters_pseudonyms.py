@@ -10,7 +10,7 @@ revision (re-chaining it is a change of `down_revision` only).
   their user: `forget` deletes them (and the foreign key cascades).
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,6 +32,8 @@ def upgrade() -> None:
         "service_keys",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        # The master key that wraps it (keyring.key_id), as users.key_id since 0002: rotation.
+        sa.Column("key_id", sa.String(16), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(

@@ -9,6 +9,7 @@
 # DIR/secrets/*.password    SCRAM passwords of worker, edge, cloud; admin (PLAIN, the super user);
 #                           the keystore password
 # DIR/kafka_server_jaas.conf the broker's JAAS file (admin for PLAIN; SCRAM users live in KRaft)
+# DIR/secrets/vllm_api_key.password  the vLLM server's API key (server and worker)
 # DIR/../postgres_password  the vault database's password (Postgres and the worker read it)
 # Bring your own instead: same file names, a certificate your clients trust.
 set -euo pipefail
@@ -32,6 +33,9 @@ KafkaServer {
 };
 JAAS
 )
+# The vLLM server's API key (`vllm serve` via VLLM_API_KEY, and the worker): a token for
+# Authorization: Bearer, not a Kafka secret, kept here so one folder holds every compose secret.
+[[ -s $STATE/secrets/vllm_api_key.password ]] || (umask 077; openssl rand -hex 32 > "$STATE/secrets/vllm_api_key.password")
 # Containers run as other users than the one generating the files: the mounted files are
 # readable, the keys that are not mounted (ca.key, broker.key) stay 0600, the directory private.
 chmod 755 "$STATE" "$STATE/tls" "$STATE/secrets"

@@ -11,14 +11,16 @@ trailing newline is dropped. Setting both the variable and its `_FILE` form is a
 
 from __future__ import annotations
 
+import json
 import os
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -178,12 +180,35 @@ class ExtractionSettings(_Section):
         ' (JSON list, e.g. ["US","GB"]); fewer regions are faster and more precise.',
     )
     model: str | None = Field(default=None, description="Model directory (in-process) or served model name (HTTP).")
-    vllm_url: str | None = Field(default=None, description="Base URL of a vLLM OpenAI-compatible server.")
+    vllm_url: str | None = Field(
+        default=None,
+        description="Base URL(s) of vLLM OpenAI-compatible servers, with or without /v1: one, comma-separated, "
+        "or a JSON list. Requests go to the least busy healthy server.",
+    )
+    vllm_api_key: SecretStr | None = Field(
+        default=None, description="Sent as `Authorization: Bearer` (vllm serve --api-key); or VLLM_API_KEY_FILE."
+    )
+    vllm_ca_file: Path | None = Field(default=None, description="CA bundle for https vLLM URLs (verification is always on).")
+    vllm_probe_interval_s: float = Field(
+        default=2.0, gt=0, description="How often an ejected vLLM server is probed (GET /health) to re-admit it."
+    )
+    structured_output: bool = Field(
+        default=True,
+        description="Constrain output by the span JSON schema; false for servers without structured output "
+        "(output is then parsed tolerantly, still validated and grounded).",
+    )
+    output_attempts: int = Field(
+        default=2, ge=1, le=5, description="Tries per turn when the model's output is truncated or invalid."
+    )
     vllm_engine_args: dict[str, Any] = Field(
         default_factory=dict,
         description='Extra vLLM engine arguments for vllm-inprocess, as JSON: {"max_model_len": 8192, ...}.',
     )
-    prompt_file: Path | None = Field(default=None, description="Alternative prompt template ({real_name}, {turn}).")
+    prompt_file: Path | None = Field(
+        default=None,
+        description="Alternative prompt template: ours ({real_name}, {turn}) or str.format ({real_name}, "
+        "{input_dialogue_content}, doubled braces); the style is detected at start.",
+    )
     max_tokens: int = Field(default=1024, ge=16)
     timeout_s: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
@@ -199,6 +224,40 @@ class ExtractionSettings(_Section):
         if self.extractor == "hybrid" and not (self.vllm_url or self.model):
             raise ValueError("extractor hybrid needs vllm_url or model")
         return self
+
+    @field_validator("vllm_url", mode="before")
+    @classmethod
+    def _canonical_urls(cls, value: Any) -> Any:
+        if value is None or value == "" or value == []:
+            return None
+        return ",".join(parse_vllm_urls(value))
+
+    @property
+    def vllm_urls(self) -> tuple[str, ...]:
+        return parse_vllm_urls(self.vllm_url) if self.vllm_url else ()
+
+
+def parse_vllm_urls(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """One URL, comma-separated URLs or a JSON list -> base URLs without a trailing `/` or `/v1`
+    (the client adds `/v1/...`; the usual OpenAI base URL ends in /v1). Duplicates are dropped."""
+    if isinstance(value, str):
+        text = value.strip()
+        items = json.loads(text) if text.startswith("[") else text.split(",")
+    else:
+        items = list(value)
+    urls: list[str] = []
+    for item in items:
+        url = str(item).strip().rstrip("/")
+        if url.endswith("/v1"):
+            url = url[: -len("/v1")]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        if url not in urls:
+            urls.append(url)
+    if not urls:
+        raise ValueError("no vLLM URL given")
+    return tuple(urls)
 
 
 class BatchSettings(_Section):

@@ -156,16 +156,14 @@ async def _extractor(settings: Settings) -> list[Check]:
 
 
 async def _vllm_server(settings: Settings) -> Check:
-    import httpx
+    """Every configured server, with the worker's own client (API key, CA file, /v1 forms, model)."""
+    from streamproc.extractors.vllm_http import VllmHttpExtractor
 
-    ex = settings.extraction
-    base = str(ex.vllm_url).rstrip("/").removesuffix("/v1")
-    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as client:
-        response = await client.get(f"{base}/v1/models")
-        response.raise_for_status()
-        served = [m.get("id") for m in response.json().get("data", [])]
-    ok = ex.model is None or ex.model in served
-    return Check("extractor: vLLM server", ok, f"{base} serves {served}" + ("" if ok else f", not {ex.model}"))
+    async with VllmHttpExtractor.from_settings(settings.extraction) as client:
+        ready = await client.readiness()
+    model = settings.extraction.model
+    detail = ", ".join(f"{url} {'ready' if ok else 'not ready'}" for url, ok in ready.items())
+    return Check("extractor: vLLM server", all(ready.values()), detail + (f" (model {model})" if model else ""))
 
 
 async def _inprocess(settings: Settings) -> Check:

@@ -37,6 +37,12 @@ class ExtractionError(StreamprocError):
         self.retriable = retriable
 
 
+class ExtractorDead(StreamprocError):
+    """The extractor can answer no turn any more (an in-process engine died). Neither retriable in
+    place nor turn-specific, so not an ExtractionError: the worker stops before committing and its
+    supervisor restarts it with a fresh engine."""
+
+
 class VaultError(StreamprocError):
     """The vault could not read or write (an outage): retriable."""
 

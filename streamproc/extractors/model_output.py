@@ -1,8 +1,19 @@
 """Model output is untrusted: parse it, validate it, ground every span in the turn, clean it up.
 
-All pure. Invalid or truncated JSON never reaches masking: it raises ExtractionError, and the
-flow's fail-closed policy decides (retry, or rules fallback marked degraded). Spans the turn does
-not contain are dropped and counted (the hallucination metric).
+All pure. Invalid or truncated JSON never reaches masking: it raises `BadModelOutput` (a
+turn-specific, non-retriable ExtractionError; the extractors retry the turn a bounded number of
+times first), and the flow's fail-closed policy decides. Spans the turn does not contain are
+dropped and counted (the hallucination metric).
+
+Two parsers:
+- strict (the server constrains output by the JSON schema): `json.loads`, nothing else.
+- tolerant (`structured_output=false`, for servers without structured output): a `<think>` block,
+  code fences, text before the array and trailing text are cut away, then the well-kept
+  `json-repair` library (MIT) closes what is left open. The result is validated exactly like
+  strict output. Fail-closed rules: output cut at max_tokens is still a failure (spans may be
+  missing); a repaired array whose last element lacks a field is a failure (we cannot know the
+  whole value or its level); junk that "repairs" to an empty array is a failure (an honest `[]`
+  parses without repair).
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ import json
 import unicodedata
 from dataclasses import dataclass
 
+import json_repair
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from streamproc.core.errors import ExtractionError
@@ -35,20 +47,57 @@ class Grounded:
     dropped: int  # spans not found in the turn
 
 
-def parse(text: str, *, truncated: bool) -> list[ModelSpan]:
+class BadModelOutput(ExtractionError):
+    """The model's answer for one turn is unusable (truncated, not JSON, not the schema): a
+    turn-specific failure. `truncated` says a larger max_tokens may help."""
+
+    def __init__(self, reason: str, *, truncated: bool = False) -> None:
+        super().__init__(reason, retriable=False)
+        self.truncated = truncated
+
+
+def parse(text: str, *, truncated: bool, tolerant: bool = False) -> list[ModelSpan]:
     if truncated:
-        raise ExtractionError("model output hit max_tokens (truncated JSON)", retriable=True)
-    try:
-        raw = json.loads(text.strip(), strict=False)  # some grammars let raw control chars through
-    except json.JSONDecodeError as err:
-        raise ExtractionError(f"model output is not JSON ({err.msg})", retriable=True) from None
+        raise BadModelOutput("model output hit max_tokens (truncated JSON)", truncated=True)
+    raw = _tolerant_json(text) if tolerant else _strict_json(text)
     try:
         spans = _SPANS.validate_python(raw)
     except ValidationError as err:
-        raise ExtractionError(f"model output does not match the span schema ({err.error_count()} errors)", retriable=True) from None
+        raise BadModelOutput(f"model output does not match the span schema ({err.error_count()} errors)") from None
     if len(spans) > MAX_SPANS:
-        raise ExtractionError("model output has too many spans", retriable=True)
+        raise BadModelOutput("model output has too many spans")
     return spans
+
+
+def _strict_json(text: str) -> object:
+    try:
+        return json.loads(text.strip(), strict=False)  # some grammars let raw control chars through
+    except json.JSONDecodeError as err:
+        raise BadModelOutput(f"model output is not JSON ({err.msg})") from None
+
+
+def _tolerant_json(text: str) -> object:
+    """The span array from free text: after any `<think>` block, from the first `[`; exact JSON
+    first (trailing text ignored), else json-repair."""
+    if "<think>" in text:
+        end = text.rfind("</think>")
+        if end < 0:
+            raise BadModelOutput("model output is an unfinished <think> block")
+        text = text[end + len("</think>") :]
+    start = text.find("[")
+    if start < 0:
+        raise BadModelOutput("model output has no JSON array")
+    body = text[start:]
+    try:
+        return json.JSONDecoder(strict=False).raw_decode(body)[0]
+    except json.JSONDecodeError:
+        pass
+    # Cut a closing code fence: json-repair would otherwise read its backticks as a value.
+    fence = body.find("```")
+    repaired = json_repair.loads(body[:fence] if fence >= 0 else body, skip_json_loads=True)
+    if not isinstance(repaired, list) or not repaired:
+        raise BadModelOutput("model output is not a JSON array, even after repair")
+    return repaired
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:

@@ -8,7 +8,7 @@ loop until max_tokens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streamproc.extractors.base import TurnText
@@ -47,28 +47,39 @@ class ModelRequest:
     request_id: str
     messages: list[dict[str, str]]
     sampling: Sampling
-    schema: dict[str, Any] = field(default_factory=lambda: SPAN_ARRAY_SCHEMA)
+    # None: no constraint (servers without structured output); the output is parsed tolerantly.
+    schema: dict[str, Any] | None = field(default_factory=lambda: SPAN_ARRAY_SCHEMA)
     chat_template_kwargs: dict[str, Any] = field(default_factory=lambda: {"enable_thinking": False})
 
     def chat_completions_body(self, model: str) -> dict[str, Any]:
         """The body for a vLLM server's /v1/chat/completions (OpenAI-compatible plus vLLM extras)."""
-        return {
+        body: dict[str, Any] = {
             "model": model,
             "messages": self.messages,
             "temperature": self.sampling.temperature,
             "top_p": self.sampling.top_p,
             "repetition_penalty": self.sampling.repetition_penalty,
             "max_tokens": self.sampling.max_tokens,
-            "response_format": {"type": "json_schema", "json_schema": {"name": "privacy_spans", "schema": self.schema, "strict": True}},
             "chat_template_kwargs": self.chat_template_kwargs,
         }
+        if self.schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "privacy_spans", "schema": self.schema, "strict": True}}
+        return body
+
+    def retry(self, request_id: str, *, more_tokens: bool) -> ModelRequest:
+        """The same request under a new id, with twice the max_tokens when the output was cut."""
+        sampling = replace(self.sampling, max_tokens=self.sampling.max_tokens * 2) if more_tokens else self.sampling
+        return replace(self, request_id=request_id, sampling=sampling)
 
 
-def build_request(template: PromptTemplate, turn: TurnText, *, max_tokens: int, request_id: str) -> ModelRequest:
+def build_request(
+    template: PromptTemplate, turn: TurnText, *, max_tokens: int, request_id: str, structured: bool = True
+) -> ModelRequest:
     """`request_id` must be unique among requests in flight (the engine keys on it)."""
     content = template.render(turn.real_name, turn.role, turn.content)
     return ModelRequest(
         request_id=request_id,
         messages=[{"role": "user", "content": content}],
         sampling=Sampling(max_tokens=max_tokens),
+        schema=SPAN_ARRAY_SCHEMA if structured else None,
     )

@@ -149,3 +149,13 @@ def test_named_volumes_are_declared() -> None:
 def test_dockerfile_installs_the_package_and_runs_the_worker() -> None:
     dockerfile = (ROOT / "infra" / "Dockerfile").read_text()
     assert "pip install" in dockerfile and 'CMD ["worker"]' in dockerfile
+
+
+def test_the_vllm_api_key_is_one_compose_secret_shared_by_the_server_and_the_worker() -> None:
+    assert "file" in COMPOSE["secrets"]["vllm_api_key"]
+    vllm, worker = SERVICES["vllm"], SERVICES["worker"]
+    assert "vllm_api_key" in vllm["secrets"] and "vllm_api_key" in worker["secrets"]
+    assert worker_env()["STREAMPROC_EXTRACTION__VLLM_API_KEY_FILE"] == "/run/secrets/vllm_api_key"
+    launcher = " ".join(vllm["entrypoint"])
+    assert "VLLM_API_KEY=" in launcher and "/run/secrets/vllm_api_key" in launcher and "exec vllm serve" in launcher
+    assert not any("api-key" in arg for arg in vllm["command"]), "the key stays out of the command line"

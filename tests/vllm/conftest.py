@@ -24,11 +24,12 @@ import pytest
 from streamproc.extractors.prompt import PromptTemplate
 from streamproc.extractors.vllm_inprocess import VllmInProcessExtractor
 from tests.conftest import service_missing
-from tests.vllm.support import KV_CACHE_BYTES, MAX_MODEL_LEN, VllmServer
+from tests.vllm.support import KV_CACHE_BYTES, MAX_MODEL_LEN, SECURED_API_KEY, VllmServer, make_tls
 
 SERVER_FIXTURE = "vllm_server"
 KILLS_SERVER_FIXTURE = "vllm_server_to_kill"
-SERVER_START_DEADLINE_S = 300.0  # ~60 s on a quiet machine; NOTES.md saw 2x under load
+SECURED_FIXTURE = "vllm_secured_server"
+SERVER_START_DEADLINE_S = 600.0  # ~60 s on a quiet machine; 300 s was not enough at load 18 on 2 cores
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -42,9 +43,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_NEEDS_SERVER] = any(
         {SERVER_FIXTURE, KILLS_SERVER_FIXTURE} & set(getattr(i, "fixturenames", ())) for i in ours
     )
+    config.stash[_NEEDS_SECURED] = any(SECURED_FIXTURE in getattr(i, "fixturenames", ()) for i in ours)
 
 
 _NEEDS_SERVER = pytest.StashKey[bool]()
+_NEEDS_SECURED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -98,11 +101,24 @@ def _server_process(vllm_env: Path, tiny_json_model_dir: Path) -> Iterator[VllmS
         server.stop()  # the whole process group, also when the test or the start failed
 
 
+@pytest.fixture(scope="session")
+def _secured_process(vllm_env: Path, tiny_json_model_dir: Path) -> Iterator[VllmServer]:
+    server = VllmServer(
+        tiny_json_model_dir, vllm_env / "secured-server.log", api_key=SECURED_API_KEY, tls=make_tls(vllm_env / "tls")
+    ).launch()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _launch_server_early(request: pytest.FixtureRequest) -> None:
-    """Start the server's ~60 s boot while this process builds and starts its own engine."""
+    """Start the servers' ~60 s boot while this process builds and starts its own engine."""
     if request.config.stash.get(_NEEDS_SERVER, False):
         request.getfixturevalue("_server_process")
+    if request.config.stash.get(_NEEDS_SECURED, False):
+        request.getfixturevalue("_secured_process")
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +128,16 @@ async def vllm_server(_server_process: VllmServer) -> VllmServer:
         pytest.fail("the session's vLLM server was killed by an earlier test (that test must run last)")
     await _server_process.wait_healthy(SERVER_START_DEADLINE_S)
     return _server_process
+
+
+@pytest.fixture(scope="session")
+async def vllm_secured_server(_secured_process: VllmServer) -> VllmServer:
+    """A second real server (json_bias model, "tiny") with `--api-key` and TLS from a throw-away CA
+    (`.tls.ca`). The failover test SIGKILLs it, so it runs last among its users (file order)."""
+    if _secured_process.killed:
+        pytest.fail("the secured vLLM server was killed by an earlier test")
+    await _secured_process.wait_healthy(SERVER_START_DEADLINE_S)
+    return _secured_process
 
 
 @pytest.fixture
@@ -148,12 +174,12 @@ async def inprocess_extractor(vllm_env: Path, tiny_model_dir: Path) -> AsyncIter
 
 @pytest.fixture
 async def inprocess(inprocess_extractor: VllmInProcessExtractor) -> AsyncIterator[VllmInProcessExtractor]:
-    """The session's in-process extractor; its per-test knobs (max_tokens, metrics, template) are
-    restored afterwards."""
+    """The session's in-process extractor; its per-test knobs (max_tokens, metrics, template,
+    structured, output_attempts) are restored afterwards."""
     ex = inprocess_extractor
-    saved = (ex.max_tokens, ex.metrics, ex.template)
+    saved = (ex.max_tokens, ex.metrics, ex.template, ex.structured, ex.output_attempts)
     yield ex
-    ex.max_tokens, ex.metrics, ex.template = saved
+    ex.max_tokens, ex.metrics, ex.template, ex.structured, ex.output_attempts = saved
 
 
 # With the real ~2,400-token prompt the pure-random model answers `[]` to every turn (measured:

@@ -12,18 +12,26 @@
 from __future__ import annotations
 
 import contextvars
+import datetime
+import ipaddress
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from streamproc.bench.workload import Workload
 from streamproc.extractors.base import TurnText
@@ -31,6 +39,7 @@ from streamproc.extractors.model_request import SPAN_ARRAY_SCHEMA
 from tests.integration.streams import ROOT, WorkerProcess, free_port, settings_env, wait_for
 
 SERVED_NAME = "tiny"
+SECURED_API_KEY = "sk-streamproc-test-4f1c"  # a test value for --api-key, not a secret
 KV_CACHE_BYTES = 64 << 20  # plenty for the tiny model (~131k tokens); see NOTES.md
 # The real prompt template is ~2,400 tokens with the tiny model's tokenizer: 2048 is too short.
 MAX_MODEL_LEN = 4096
@@ -55,6 +64,46 @@ def schema_valid(text: str) -> bool:
     except (ValueError, jsonschema.ValidationError):
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Tls:
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls(folder: Path) -> Tls:
+    """A throw-away CA and a server certificate it signed for 127.0.0.1 / localhost."""
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "streamproc test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    tls = Tls(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    tls.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    tls.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tls.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    tls.key.chmod(0o600)
+    return tls
 
 
 def log_tail(path: Path, chars: int = 4000) -> str:
@@ -140,13 +189,24 @@ def _group_alive(pgid: int) -> bool:
 
 
 class VllmServer:
-    """A real OpenAI-compatible vLLM server for one model, in its own process group."""
+    """A real OpenAI-compatible vLLM server for one model, in its own process group; optionally
+    with `--api-key` and TLS (`tls`: the server's certificate and key files and the CA to trust)."""
 
-    def __init__(self, model_dir: Path, log_path: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        log_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        api_key: str | None = None,
+        tls: Tls | None = None,
+    ) -> None:
         self.model_dir = model_dir
         self.log_path = log_path
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.api_key = api_key
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.env = dict(os.environ if env is None else env)
         self.proc: subprocess.Popen[bytes] | None = None
         self.killed = False
@@ -163,6 +223,10 @@ class VllmServer:
             "--kv-cache-memory-bytes", str(KV_CACHE_BYTES),
             "--structured-outputs-config", json.dumps(STRUCTURED_OUTPUTS),
         ]
+        if self.api_key:
+            argv += ["--api-key", self.api_key]
+        if self.tls:
+            argv += ["--ssl-certfile", str(self.tls.cert), "--ssl-keyfile", str(self.tls.key)]
         self._shm_before = _shm_names()
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -177,7 +241,8 @@ class VllmServer:
 
     async def wait_healthy(self, deadline_s: float) -> None:
         assert self.proc is not None, "launch() first"
-        async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as client:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(self.tls.ca)) if self.tls else True
+        async with httpx.AsyncClient(base_url=self.url, timeout=2.0, verify=verify) as client:
 
             async def healthy() -> bool:
                 if self.proc is not None and self.proc.poll() is not None:

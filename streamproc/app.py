@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
+from streamproc.kafka.changelog import ensure_changelog
 from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.probe import check_connection
@@ -23,6 +24,7 @@ from streamproc.pipeline.dead_letter import DeadLetterLimiter
 from streamproc.pipeline.extract import ExtractStep
 from streamproc.pipeline.mask import MaskStage
 from streamproc.pipeline.restore import RestoreStage
+from streamproc.pipeline.stream_restore import StreamRestoreStage
 from streamproc.settings import Settings
 from streamproc.vault.connect import connect_args
 from streamproc.vault.crypto import load_or_create_master_key
@@ -106,6 +108,13 @@ def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metric
     )
 
 
+def build_restore_stage(settings: Settings, vault: Vault, metrics: Metrics, limiter: DeadLetterLimiter) -> StreamRestoreStage:
+    """Whole responses as before; streamed chunks with a hold-back kept as changelogged state."""
+    kafka = settings.kafka
+    whole = RestoreStage(vault, kafka, metrics, limiter)
+    return StreamRestoreStage(whole, vault, kafka.stream_changelog, kafka.stream_expiry_s)
+
+
 class Worker:
     """The mask and restore flows, the health/metrics server, and what they share."""
 
@@ -120,7 +129,7 @@ class Worker:
         extract = self.extract
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
-            TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
+            TransactionalFlow("restore", build_restore_stage(settings, vault, metrics, limiter), kafka.response_topic, settings, metrics),
         ]
 
     async def _vault_ok(self) -> bool:
@@ -136,6 +145,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         await check_connection(self.settings.kafka)  # bad credentials or certificates: one line, now
         await ensure_topics(self.settings.kafka)
+        await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.response_topic)
         # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
         self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}

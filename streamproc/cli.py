@@ -48,7 +48,9 @@ input: JSON Lines, one RawTurn per line (schema: `streamproc schemas`), fields
 
 CLOUD_RESPONSE = """\
 input: JSON Lines, one CloudResponse per line (schema: `streamproc schemas`), fields
-  response_id, user_id, session_id, in_reply_to, content (with placeholders), ts.
+  response_id, user_id, session_id, in_reply_to, content (with placeholders), ts; a streamed
+  response is several lines with the same response_id plus chunk_seq (from 0) and final.
+  --stream cuts whole responses into such chunks (a demo of a token-streaming agent).
 """
 
 LEVEL_HELP = """\
@@ -160,6 +162,8 @@ def _produce_args(p: argparse.ArgumentParser) -> None:
     _input_file(p)
     p.add_argument("--topic", help="default: raw-dialogue, or cloud-response with --kind response")
     p.add_argument("--kind", choices=["raw", "response"], default="raw", help="RawTurn or CloudResponse lines")
+    p.add_argument("--stream", action="store_true", help="with --kind response: send each response as chunks (chunk_seq, final)")
+    p.add_argument("--chunk-chars", type=_positive_int, default=6, help="characters per chunk with --stream (default: 6)")
 
 
 def _tail_args(p: argparse.ArgumentParser) -> None:
@@ -284,7 +288,10 @@ def _run_produce(settings: Settings, args: argparse.Namespace) -> int:
 
     from streamproc.commands import kafka_tools
 
-    return asyncio.run(kafka_tools.produce(settings, _existing(args.file), args.topic, args.kind))
+    if args.stream and args.kind != "response":
+        raise UsageError("--stream needs --kind response")
+    stream_chars = args.chunk_chars if args.stream else None
+    return asyncio.run(kafka_tools.produce(settings, _existing(args.file), args.topic, args.kind, stream_chars))
 
 
 def _run_tail(settings: Settings, args: argparse.Namespace) -> int:

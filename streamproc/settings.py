@@ -99,6 +99,16 @@ class KafkaSettings(_Section):
         if (self.ssl_keyfile or self.ssl_key_password) and not self.ssl_certfile:
             raise ValueError("ssl_keyfile / ssl_key_password need ssl_certfile")
         return self
+    stream_expiry_s: float = Field(
+        default=300.0, gt=0, description="A streamed response with no chunk for this long (record time) is closed: its hold-back flushed as a final chunk."
+    )
+    stream_state_topic: str | None = Field(
+        default=None, description="Compacted changelog of streamed-restore state; default: <group_id>.<response_topic>.stream-state."
+    )
+
+    @property
+    def stream_changelog(self) -> str:
+        return self.stream_state_topic or f"{self.group_id}.{self.response_topic}.stream-state"
 
     @property
     def producer_max_request_bytes(self) -> int:

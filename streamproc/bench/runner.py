@@ -39,6 +39,7 @@ from streamproc.bench import micro, report
 from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
     KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
+    stream_chunks_for,
 )
 from streamproc.bench.passes import BenchError, LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
 from streamproc.bench.workload import Turn, Workload
@@ -48,6 +49,7 @@ from streamproc.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 LATENCY_SECONDS = 10.0  # length of a paced pass at full size
 WARMUP_RECORDS = 8
+STREAM_CHUNK_CHARS = 16  # about four tokens per chunk
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     spec = LatencySpec(conn, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
                     row = await latency_pass(running_worker(r, "restore"), spec, progress, f"latency restore {rate:g}/s")
                     latency.append({"pass": "restore", **row})
+                    latency.append({"pass": "restore_stream", **await _stream_latency(registry, settings(s.vault, config.default_batch), responses, n, rate, progress)})
         finally:
             await registry.delete_all()
 
@@ -243,6 +246,23 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     result["targets"] = report.targets(result)
     result["sizing"] = _sizing(config, result)
     return result
+
+
+async def _stream_latency(registry: TopicRegistry, r: Settings, responses: list[tuple[str, KV]], n: int, rate: float, progress: Any) -> dict[str, Any]:
+    """The restore flow fed with the same responses streamed in STREAM_CHUNK_CHARS-character chunks,
+    n chunks paced at `rate` chunks/s; latency per chunk."""
+    chunks = stream_chunks_for(responses, STREAM_CHUNK_CHARS)
+    warm = [kv for cid, kv in chunks if cid.startswith("warm-")]
+    paced = [kv for cid, kv in chunks if not cid.startswith("warm-")][:n]
+    staging = r.kafka.raw_topic.replace("raw", "staging")
+    await registry.create(r.kafka, staging)
+    await prefill(r.kafka, staging, paced)
+    spec = LatencySpec(r.kafka, r.kafka.partitions, staging, r.kafka.response_topic, r.kafka.restored_topic,
+                       "response_id+chunk_seq", warm, len(paced), rate)
+    try:
+        return await latency_pass(running_worker(r, "restore"), spec, progress, f"latency streamed restore {rate:g} chunks/s")
+    finally:
+        registry.created.append(r.kafka.stream_changelog)  # the worker created it
 
 
 def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:
@@ -268,7 +288,7 @@ def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]
 def _summary(config: BenchConfig, throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
     b = config.default_batch
     tps = {name: _pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
-    at_rate = {name: _pick(latency, name, offered_rate=config.rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore")}
+    at_rate = {name: _pick(latency, name, offered_rate=config.rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore", "restore_stream")}
     base = at_rate["baseline_tx"]
     return {
         "batch": b,
@@ -283,10 +303,10 @@ def _summary(config: BenchConfig, throughput: list[dict[str, Any]], latency: lis
         "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
         # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
         # queueing time and grows with the pass length, not a steady-state figure.
-        "rate_exceeds_capacity": {name: config.rate > tps[name] for name in ("mask", "restore")},
+        "rate_exceeds_capacity": {name: config.rate > tps[name.removesuffix("_stream")] for name in ("mask", "restore", "restore_stream")},
         "added_latency_ms": {
             name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
-            for name in ("mask", "restore")
+            for name in ("mask", "restore", "restore_stream")
         },
     }
 

@@ -30,5 +30,8 @@ class Metrics:
         self.consumer_lag = Gauge("streamproc_consumer_lag", "High watermark minus position", ["flow", "partition"], registry=r)
         self.in_flight = Gauge("streamproc_batches_in_flight", "Batches extracted but not committed", ["flow"], registry=r)
         self.paused = Gauge("streamproc_partitions_paused", "1 while the flow pauses its partitions (backpressure)", ["flow"], registry=r)
+        self.streams_expired = Counter("streamproc_streams_expired_total", "Streamed responses closed by expiry, hold-back flushed", ["flow"], registry=r)
+        self.stream_chunks_dropped = Counter("streamproc_stream_chunks_dropped_total", "Duplicate response chunks dropped", ["flow"], registry=r)
+        self.streams_open = Gauge("streamproc_streams_open", "Streamed responses with state (not final yet)", ["flow"], registry=r)
         self.vault_purged = Counter("streamproc_vault_purged_rows_total", "Expired vault values dropped by the scheduled purge", registry=r)
         self.restarts = Counter("streamproc_flow_restarts_total", "Flow restarts after a retriable failure", ["flow", "error_class"], registry=r)

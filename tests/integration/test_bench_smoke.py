@@ -41,7 +41,7 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert result["config"]["smoke"] is True
     assert {row["pass"] for row in result["throughput"]} == PASSES
     assert all(_positive(row["turns_per_s"]) and _positive(row["seconds"]) for row in result["throughput"])
-    assert {row["pass"] for row in result["latency"]} == {"baseline_tx", "mask", "restore"}
+    assert {row["pass"] for row in result["latency"]} == {"baseline_tx", "mask", "restore", "restore_stream"}
     for row in result["latency"]:
         assert _positive(row["achieved_rate"]) and _positive(row["latency_ms"]["count"])
         assert _positive(row["latency_ms"]["p50"]) and row["latency_ms"]["p99"] >= row["latency_ms"]["p50"]
@@ -55,4 +55,5 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert {"p50", "p99"} <= summary["added_latency_ms"]["mask"].keys()
     hostile = result["extractor"]["hostile"]
     assert hostile["cases"] > 0 and _positive(hostile["worst_ms"]) and hostile["worst_ms"] >= hostile["median_case_ms"]
-    assert len(result["targets"]) == 5 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    assert {"p50", "p99"} <= summary["added_latency_ms"]["restore_stream"].keys()
+    assert len(result["targets"]) == 6 and all(isinstance(t["pass"], bool) for t in result["targets"])

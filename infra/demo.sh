@@ -37,4 +37,22 @@ echo "== restored-dialogue (what the device gets back)"
 "${SP[@]}" tail restored-dialogue --group demo-viewer --max 2 --idle 20 | "$PY" -c 'import sys, json
 for line in sys.stdin:
     d = json.loads(line); print("  " + d["in_reply_to"] + " [" + d["user_id"] + "]: " + d["content"] + "  unresolved=" + str(d["unresolved"]))'
+echo "== the same replies streamed in 6-character chunks: placeholders arrive cut in two"
+RESPONSES="$STATE/demo-responses.jsonl"; [[ -f "$RESPONSES" ]] || RESPONSES=examples/cloud_responses.jsonl
+"$PY" -c 'import sys, json
+for line in sys.stdin:
+    d = json.loads(line); d["response_id"] += "-streamed"; print(json.dumps(d, ensure_ascii=False))' <"$RESPONSES" >"$STATE/demo-streamed.jsonl"
+CHUNKS="$("$PY" -c 'import sys
+from streamproc.commands.kafka_tools import stream_chunks
+from streamproc.wire import CloudResponse
+print(sum(len(stream_chunks(CloudResponse.model_validate_json(l), 6)) for l in open(sys.argv[1], encoding="utf-8")))' "$STATE/demo-streamed.jsonl")"
+"${SP[@]}" produce --kind response --stream --chunk-chars 6 "$STATE/demo-streamed.jsonl"
+echo "== restored chunks as the device receives them (| marks a chunk boundary; a cut placeholder is held back, then restored whole)"
+"${SP[@]}" tail restored-dialogue --group demo-viewer --max "$CHUNKS" --idle 20 | "$PY" -c 'import sys, json
+texts = {}
+for line in sys.stdin:
+    d = json.loads(line)
+    texts.setdefault(d["response_id"], []).append(d["content"])
+    if d.get("final"):
+        print("  " + d["in_reply_to"] + " [" + d["user_id"] + "]: " + "|".join(texts[d["response_id"]]) + "  unresolved=" + str(d["unresolved"]))'
 echo "== metrics: curl -s http://127.0.0.1:$PORT/metrics | grep streamproc_"

@@ -8,6 +8,8 @@
 #           writes masked-dialogue, restored-dialogue, dead-letter
 #           reads and writes streamproc-vaults (its group's vault identity, compacted)
 #           transactions under --worker-txn prefix; IdempotentWrite on the cluster
+#           creates, reads and writes its own state changelogs: topics under --state-prefix
+#           (compacted, named <group_id>.<response topic>.stream-state: streamed restoration)
 #           topics: Describe only (they are pre-created by an admin: --create-topics)
 #   edge    writes raw-dialogue; reads restored-dialogue (groups: --edge-group prefix)
 #   cloud   reads  masked-dialogue (groups: --cloud-group prefix); writes cloud-response
@@ -24,6 +26,7 @@
 #   --worker-principal [User:worker]  --edge-principal [User:edge]  --cloud-principal [User:cloud]
 #   --worker-group [streamproc]   prefix of the worker's consumer groups (its kafka.group_id)
 #   --worker-txn [streamproc]     prefix of its transactional ids (kafka.transactional_id_prefix)
+#   --state-prefix [streamproc.]  prefix of its state changelog topics (kafka.group_id + ".")
 #   --edge-group [edge]  --cloud-group [cloud]   prefixes of the gateways' consumer groups
 #   --create-topics               also create the six topics (if missing) as the admin, with:
 #   --partitions [4]  --replication-factor [1]
@@ -37,7 +40,7 @@ BOOTSTRAP="" COMMAND_CONFIG="" PATTERN=literal CREATE=0 DRY=0
 RAW=raw-dialogue MASKED=masked-dialogue RESPONSE=cloud-response RESTORED=restored-dialogue DEAD=dead-letter
 IDENTITY=streamproc-vaults
 WORKER=User:worker EDGE=User:edge CLOUD=User:cloud
-WORKER_GROUP=streamproc WORKER_TXN=streamproc EDGE_GROUP=edge CLOUD_GROUP=cloud
+WORKER_GROUP=streamproc WORKER_TXN=streamproc EDGE_GROUP=edge CLOUD_GROUP=cloud STATE_PREFIX=""
 PARTITIONS=4 RF=1 RAW_RETENTION=21600000 RESTORED_RETENTION=86400000
 
 die() { echo "kafka-acls.sh: ERROR: $*" >&2; exit 2; }
@@ -64,6 +67,7 @@ while (($#)); do
     --cloud-principal) CLOUD=$2 ;;
     --worker-group) WORKER_GROUP=$2 ;;
     --worker-txn) WORKER_TXN=$2 ;;
+    --state-prefix) STATE_PREFIX=$2 ;;
     --edge-group) EDGE_GROUP=$2 ;;
     --cloud-group) CLOUD_GROUP=$2 ;;
     --partitions) PARTITIONS=$2 ;;
@@ -75,6 +79,7 @@ while (($#)); do
   shift 2
 done
 [[ -n $BOOTSTRAP ]] || die "--bootstrap-server is required"
+STATE_PREFIX=${STATE_PREFIX:-$WORKER_GROUP.}
 [[ $PATTERN == literal || $PATTERN == prefixed ]] || die "--topic-pattern must be literal or prefixed"
 [[ $CREATE == 0 || $PATTERN == literal ]] || die "--create-topics needs literal topic names"
 
@@ -121,6 +126,7 @@ worker_acls() {  # consume the two inputs, produce the three outputs, all inside
   allow "$WORKER" "$PATTERN" Read Describe -- --topic "$RAW" --topic "$RESPONSE"
   allow "$WORKER" "$PATTERN" Write Describe -- --topic "$MASKED" --topic "$RESTORED" --topic "$DEAD"
   allow "$WORKER" "$PATTERN" Read Write Describe -- --topic "$IDENTITY"
+  allow "$WORKER" prefixed Create Read Write Describe -- --topic "$STATE_PREFIX"
   allow "$WORKER" prefixed Read -- --group "$WORKER_GROUP"
   allow "$WORKER" prefixed Write Describe -- --transactional-id "$WORKER_TXN"
   allow "$WORKER" literal IdempotentWrite -- --cluster

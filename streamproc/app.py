@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from streamproc.extractors.base import Extractor
+from streamproc.kafka.changelog import ensure_changelog
 from streamproc.kafka.fencing import claim_group
 from streamproc.kafka.flow import TransactionalFlow
 from streamproc.kafka.probe import check_connection
@@ -23,6 +24,7 @@ from streamproc.pipeline.dead_letter import DeadLetterLimiter
 from streamproc.pipeline.extract import ExtractStep
 from streamproc.pipeline.mask import MaskStage
 from streamproc.pipeline.restore import RestoreStage
+from streamproc.pipeline.stream_restore import StreamRestoreStage
 from streamproc.settings import Settings
 from streamproc.vault.connect import connect_args
 from streamproc.vault.crypto import load_or_create_master_key
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
+async def open_vault(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Vault]:
     """Migrate to the current schema, then open. The master key file is created on first use."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     v = settings.vault
@@ -42,7 +44,8 @@ async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
     url = settings.vault_url
     args = connect_args(url, v.ssl_mode, v.ssl_root_cert, v.ssl_cert, v.ssl_key)
     await migrate(url, connect_args=args)
-    async with Vault.open(url, keys, pool_size=v.pool_size, connect_args=args) as vault:
+    counter = metrics.bad_policies.inc if metrics is not None else None
+    async with Vault.open(url, keys, pool_size=v.pool_size, connect_args=args, on_unreadable_policy=counter) as vault:
         yield vault
 
 
@@ -55,6 +58,7 @@ def build_rules(settings: Settings) -> Extractor:
         processes=ex.rules_processes,
         phone_regions=ex.rules_phone_regions,
         preset=ex.rules_preset,
+        deadline_s=ex.rules_timeout_s,
     )
 
 
@@ -90,10 +94,25 @@ def build_extractor(settings: Settings, metrics: Metrics | None = None) -> Extra
 
 
 def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metrics) -> ExtractStep:
-    """The extractor with its fail-closed policy; the worker and the embedded commands share it."""
+    """The extractor with its fail-closed policy; the worker and the embedded commands share it.
+    The rules that rescue a model's failures are
+    built only for a model; their child process starts on first use."""
     ex = settings.extraction
-    fallback = build_rules(settings) if ex.on_failure == "fallback" and extractor.name != "rules" else None
-    return ExtractStep(extractor, fallback=fallback, timeout_s=ex.timeout_s, metrics=metrics)
+    rules = build_rules(settings) if extractor.name != "rules" else None
+    return ExtractStep(
+        extractor,
+        fallback=rules if ex.on_failure == "fallback" else None,
+        turn_fallback=rules if ex.on_turn_failure == "fallback" else None,
+        timeout_s=ex.timeout_s,
+        metrics=metrics,
+    )
+
+
+def build_restore_stage(settings: Settings, vault: Vault, metrics: Metrics, limiter: DeadLetterLimiter) -> StreamRestoreStage:
+    """Whole responses as before; streamed chunks with a hold-back kept as changelogged state."""
+    kafka = settings.kafka
+    whole = RestoreStage(vault, kafka, metrics, limiter)
+    return StreamRestoreStage(whole, vault, kafka.stream_changelog, kafka.stream_expiry_s)
 
 
 class Worker:
@@ -106,10 +125,11 @@ class Worker:
         self.metrics = metrics
         kafka = settings.kafka
         limiter = DeadLetterLimiter(kafka.dead_letters_per_minute)
-        extract = build_extract_step(settings, extractor, metrics)
+        self.extract = build_extract_step(settings, extractor, metrics)
+        extract = self.extract
         self.flows = [
             TransactionalFlow("mask", MaskStage(extract, vault, kafka, metrics, limiter), kafka.raw_topic, settings, metrics),
-            TransactionalFlow("restore", RestoreStage(vault, kafka, metrics, limiter), kafka.response_topic, settings, metrics),
+            TransactionalFlow("restore", build_restore_stage(settings, vault, metrics, limiter), kafka.response_topic, settings, metrics),
         ]
 
     async def _vault_ok(self) -> bool:
@@ -125,6 +145,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         await check_connection(self.settings.kafka)  # bad credentials or certificates: one line, now
         await ensure_topics(self.settings.kafka)
+        await ensure_changelog(self.settings.kafka, self.settings.kafka.stream_changelog, self.settings.kafka.response_topic)
         # Before any partition is taken: a worker with the wrong vault must not mask a single turn.
         self.vault_id = await claim_group(self.settings.kafka, await self.vault.identity())
         checks = {"vault": self._vault_ok, **{f"kafka:{f.name}": self._flow_ok(f) for f in self.flows}}
@@ -154,9 +175,10 @@ class Worker:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     metrics = Metrics()
-    async with open_vault(settings) as vault:
+    async with open_vault(settings, metrics) as vault:
         extractor = build_extractor(settings, metrics)
+        worker = Worker(settings, vault, extractor, metrics)
         try:
-            await Worker(settings, vault, extractor, metrics).run(stop)
+            await worker.run(stop)
         finally:
-            await extractor.aclose()
+            await worker.extract.aclose()

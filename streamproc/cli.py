@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from streamproc.core.errors import StartupError, StreamprocError
+from streamproc.core.policy import MAX_TTL_S, MIN_TTL_S, check_ttl
 from streamproc.settings import EXTRACTOR_NAMES, Settings
 
 LEVELS = ("pl2", "pl3", "pl4")
@@ -47,7 +48,9 @@ input: JSON Lines, one RawTurn per line (schema: `streamproc schemas`), fields
 
 CLOUD_RESPONSE = """\
 input: JSON Lines, one CloudResponse per line (schema: `streamproc schemas`), fields
-  response_id, user_id, session_id, in_reply_to, content (with placeholders), ts.
+  response_id, user_id, session_id, in_reply_to, content (with placeholders), ts; a streamed
+  response is several lines with the same response_id plus chunk_seq (from 0) and final.
+  --stream cuts whole responses into such chunks (a demo of a token-streaming agent).
 """
 
 LEVEL_HELP = """\
@@ -124,7 +127,8 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     pset.add_argument("user_id")
     for level in LEVELS:
         pset.add_argument(f"--{level}", choices=["keep", "mask", "redact"], help=f"action for {level.upper()}")
-        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS", help=f"TTL of {level.upper()} mappings; 0 removes it")
+        pset.add_argument(f"--{level}-ttl", type=int, metavar="SECONDS",
+                          help=f"TTL of {level.upper()} mappings, {MIN_TTL_S}..{MAX_TTL_S} seconds; 0 removes it")
 
 
 KEYS_HELP = """\
@@ -158,6 +162,8 @@ def _produce_args(p: argparse.ArgumentParser) -> None:
     _input_file(p)
     p.add_argument("--topic", help="default: raw-dialogue, or cloud-response with --kind response")
     p.add_argument("--kind", choices=["raw", "response"], default="raw", help="RawTurn or CloudResponse lines")
+    p.add_argument("--stream", action="store_true", help="with --kind response: send each response as chunks (chunk_seq, final)")
+    p.add_argument("--chunk-chars", type=_positive_int, default=6, help="characters per chunk with --stream (default: 6)")
 
 
 def _tail_args(p: argparse.ArgumentParser) -> None:
@@ -233,6 +239,12 @@ def _run_policy(settings: Settings, args: argparse.Namespace) -> int:
     if args.policy_command == "set":
         changes = {lvl: getattr(args, lvl) for lvl in LEVELS if getattr(args, lvl)}
         ttls = {lvl: (t or None) for lvl in LEVELS if (t := getattr(args, f"{lvl}_ttl")) is not None}
+        for lvl, seconds in ttls.items():
+            try:
+                if seconds is not None:
+                    check_ttl(seconds)
+            except ValueError as err:  # before the vault is opened: nothing is stored
+                raise UsageError(f"--{lvl}-ttl: {err} (0 removes it)") from None
     return embedded.policy(settings, args.user_id, changes, ttls)
 
 
@@ -280,7 +292,10 @@ def _run_produce(settings: Settings, args: argparse.Namespace) -> int:
 
     from streamproc.commands import kafka_tools
 
-    return asyncio.run(kafka_tools.produce(settings, _existing(args.file), args.topic, args.kind))
+    if args.stream and args.kind != "response":
+        raise UsageError("--stream needs --kind response")
+    stream_chars = args.chunk_chars if args.stream else None
+    return asyncio.run(kafka_tools.produce(settings, _existing(args.file), args.topic, args.kind, stream_chars))
 
 
 def _run_tail(settings: Settings, args: argparse.Namespace) -> int:

@@ -60,12 +60,16 @@ async def mask_turns(
     store: PlaceholderStore,
     turns: Sequence[RawTurn],
     detections: Sequence[Sequence[Detection]],
-    extractor: ExtractorInfo,
+    extractor: ExtractorInfo | Sequence[ExtractorInfo],
     *,
-    degraded: bool,
+    degraded: bool | Sequence[bool],
 ) -> list[MaskedTurn]:
+    """`extractor` and `degraded` are per batch, or per turn (a batch can mix model answers with
+    turns the rules answered alone)."""
     if len(turns) != len(detections):
         raise ValueError("one list of detections per turn")
+    infos = [extractor] * len(turns) if isinstance(extractor, ExtractorInfo) else list(extractor)
+    flags = [degraded] * len(turns) if isinstance(degraded, bool) else list(degraded)
     stored = await store.get_policies(sorted({t.user_id for t in turns}))
     policies = [turn_policy(stored[t.user_id], t) for t in turns]
     plans = [masking.plan(t.content, list(d), p) for t, d, p in zip(turns, detections, policies, strict=True)]
@@ -74,7 +78,7 @@ async def mask_turns(
         [(t.user_id, t.session_id) for t in turns],
     )
     out = []
-    for turn, plan, placeholders, (user, session) in zip(turns, plans, assigned, pseudonyms, strict=True):
+    for turn, plan, placeholders, (user, session), info, flag in zip(turns, plans, assigned, pseudonyms, infos, flags, strict=True):
         result = masking.render(plan, placeholders)
         out.append(
             MaskedTurn(
@@ -85,8 +89,8 @@ async def mask_turns(
                 content=result.content,
                 ts=turn.ts,
                 entities=[EntityRef(placeholder=e.placeholder, privacy_type=e.privacy_type, privacy_level=e.privacy_level) for e in result.entities],
-                extractor=extractor,
-                degraded=degraded,
+                extractor=info,
+                degraded=flag,
             )
         )
     return out

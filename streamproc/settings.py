@@ -99,6 +99,22 @@ class KafkaSettings(_Section):
         if (self.ssl_keyfile or self.ssl_key_password) and not self.ssl_certfile:
             raise ValueError("ssl_keyfile / ssl_key_password need ssl_certfile")
         return self
+    stream_expiry_s: float = Field(
+        default=300.0, gt=0, description="A streamed response with no chunk for this long (record time) is closed: its hold-back flushed as a final chunk."
+    )
+    stream_state_topic: str | None = Field(
+        default=None, description="Compacted changelog of streamed-restore state; default: <group_id>.<response_topic>.stream-state."
+    )
+
+    @property
+    def stream_changelog(self) -> str:
+        return self.stream_state_topic or f"{self.group_id}.{self.response_topic}.stream-state"
+
+    @property
+    def producer_max_request_bytes(self) -> int:
+        """The producers' max_request_size: room for a record of max_record_bytes and its growth
+        by masking; outputs that would not fit are dead-lettered before producing."""
+        return max(1_048_576, 4 * self.max_record_bytes)
 
 
 SslMode = Literal["disable", "prefer", "require", "verify-ca", "verify-full"]
@@ -160,7 +176,16 @@ class ExtractionSettings(_Section):
         description="strict: recall first (min confidence 0.35 and low-tier name guesses); see the README figures.",
     )
     rules_processes: int = Field(
-        default=0, ge=0, le=64, description="Run rules detection in this many worker processes (0: a thread)."
+        default=1, ge=0, le=64,
+        description="Run rules detection in this many killable child processes (0: a thread, with no enforceable deadline).",
+    )
+    rules_timeout_s: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="Deadline of one rules call (a batch, or one turn when a batch is split); past it the child is killed.",
+    )
+    on_turn_failure: Literal["fallback", "dead-letter"] = Field(
+        default="fallback",
+        description="A turn the model cannot answer (while it answers others): rules only (degraded), or dead-letter it.",
     )
     rules_phone_regions: tuple[str, ...] = Field(
         default=("US", "CN", "IN", "GB", "DE", "FR", "JP", "AU", "CA", "BR", "ES", "IT", "KR", "SG", "NL",
@@ -255,6 +280,9 @@ class BatchSettings(_Section):
     max_tokens: int = Field(default=16_000, ge=1, description="Estimated as characters / 4.")
     max_wait_ms: int = Field(default=50, ge=0)
     max_in_flight: int = Field(default=2, ge=1, description="Batches being extracted at once; more pauses partitions.")
+    drain_s: float = Field(
+        default=5.0, ge=0, le=300, description="On stop, time given to batches in flight to commit; the rest is replayed later."
+    )
 
 
 class WebSettings(_Section):

@@ -16,16 +16,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from streamproc.core.policy import Action
 from streamproc.core.taxonomy import PrivacyLevel
 
 MAX_CONTENT_CHARS = 32_000
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+# Ids travel as Kafka keys and vault rows: no control characters (Postgres refuses NUL in text,
+# which would turn one record into a vault error retried forever). One class, so linear.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)]
 Role = Literal["user", "assistant"]
 MaskableLevel = Literal["PL2", "PL3", "PL4"]
+# Streamed responses (wire extension 1): optional chunk fields; absent means a whole response.
+ChunkSeq = Annotated[int, Field(ge=0, le=1_000_000)]
+CHUNK_SEQ_DOC = "0-based position of this chunk in a streamed response (same response_id); absent: a whole response."
+FINAL_DOC = "True on a streamed response's last chunk; present exactly when chunk_seq is."
 
 
 class _Model(BaseModel):
@@ -88,6 +94,18 @@ class CloudResponse(_Model):
     in_reply_to: Id = Field(description="The turn_id this responds to.")
     content: Content
     ts: datetime
+    chunk_seq: ChunkSeq | None = Field(default=None, description=CHUNK_SEQ_DOC)
+    final: bool | None = Field(default=None, description=FINAL_DOC)
+
+    @model_validator(mode="after")
+    def _chunk_fields_together(self) -> CloudResponse:
+        if (self.chunk_seq is None) != (self.final is None):
+            raise ValueError("chunk_seq and final come together (a chunk) or not at all (a whole response)")
+        return self
+
+    @property
+    def streamed(self) -> bool:
+        return self.chunk_seq is not None
 
 
 class RestoredTurn(_Model):
@@ -101,6 +119,8 @@ class RestoredTurn(_Model):
     content: str
     ts: datetime
     unresolved: list[str] = Field(description="Placeholders with no mapping for this user, left verbatim.")
+    chunk_seq: ChunkSeq | None = Field(default=None, description="Of the response chunk this restores (absent: a whole response).")
+    final: bool | None = Field(default=None, description="The last chunk; only it carries `unresolved` (the whole stream's).")
 
 
 class DeadLetter(_Model):

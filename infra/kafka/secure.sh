@@ -150,7 +150,8 @@ secure_apply_acls() {
   "$HERE/kafka-acls.sh" "${conn[@]}" --topic-pattern prefixed \
     --raw-topic "${p}raw-" --masked-topic "${p}masked-" --response-topic "${p}response-" \
     --restored-topic "${p}restored-" --dead-letter-topic "${p}dead-" --identity-topic "${p}identity-" \
-    --worker-group "${p}worker-" --worker-txn "${p}txn-" --edge-group "${p}edge-" --cloud-group "${p}cloud-" >&2 \
+    --worker-group "${p}worker-" --worker-txn "${p}txn-" --edge-group "${p}edge-" --cloud-group "${p}cloud-" \
+    --state-prefix "${p}worker-" >&2 \
     || die "infra/kafka-acls.sh (test prefixes) failed"
   echo "$sum" > "$STATE/acls.applied"
 }

@@ -160,7 +160,12 @@ class Stamped:
 async def read_stamped(kafka: KafkaSettings, topic: str, partitions: int, id_field: str, count: int, *, idle_s: float = 15.0) -> list[Stamped]:
     """(id, timestamp) of every committed record of `topic`, until `count` arrived or it stays idle."""
     records = await _read(kafka, topic, partitions, count, idle_s)
-    return [Stamped(str(json.loads(r.value or b"{}").get(id_field)), r.timestamp, r.timestamp_type == 1) for r in records]
+    fields = id_field.split("+")  # "response_id+chunk_seq": a streamed chunk's id
+    return [
+        Stamped(":".join(str(d.get(f)) for f in fields), r.timestamp, r.timestamp_type == 1)
+        for r in records
+        for d in [json.loads(r.value or b"{}")]
+    ]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -192,6 +197,20 @@ def responses_for(masked_values: list[bytes]) -> list[tuple[str, KV]]:
         response = CloudResponse(response_id=f"{prefix}{m.turn_id}", user_id=m.user_id, session_id=m.session_id,
                                  in_reply_to=m.turn_id, content=m.content, ts=m.ts)
         out.append((response.response_id, (m.user_id.encode(), encode(response))))
+    return out
+
+
+def stream_chunks_for(responses: list[tuple[str, KV]], chars: int, concurrent: int = 100) -> list[tuple[str, KV]]:
+    """The same responses as a token-streaming agent sends them: chunks of `chars` characters,
+    `concurrent` streams open at a time (their chunks interleaved); ("response_id:seq", record)."""
+    from streamproc.commands.kafka_tools import stream_chunks
+
+    streams = [stream_chunks(CloudResponse.model_validate_json(kv[1]), chars) for _, kv in responses]
+    out = []
+    for first in range(0, len(streams), concurrent):
+        group = streams[first : first + concurrent]
+        for seq in range(max(map(len, group))):
+            out.extend((f"{c.response_id}:{c.chunk_seq}", (c.user_id.encode(), encode(c))) for s in group if seq < len(s) for c in [s[seq]])
     return out
 
 

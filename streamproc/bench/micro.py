@@ -14,6 +14,7 @@ from typing import Any
 from rich.progress import Progress
 
 from streamproc.bench.common import percentile, summarize_ms
+from streamproc.bench.hostile import hostile_cases
 from streamproc.bench.workload import Turn
 from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.placeholders import canonical_key
@@ -30,8 +31,9 @@ TYPES = (("Email", PrivacyLevel.PL2), ("Phone Number", PrivacyLevel.PL2), ("ID N
          ("Financial Account", PrivacyLevel.PL3))
 
 
-def extractor_bench(turns: Sequence[Turn], min_confidence: float, progress: Progress) -> dict[str, Any]:
-    """Rules extractor, one message at a time (as `detect` sees it), on the generated workload."""
+def extractor_bench(turns: Sequence[Turn], min_confidence: float, progress: Progress, *, smoke: bool = False) -> dict[str, Any]:
+    """Rules extractor, one message at a time (as `detect` sees it), on the generated workload,
+    then on the hostile catalogue (`--smoke`: every 12th case, once)."""
     rules = RulesExtractor(min_confidence=min_confidence)
     texts = [TurnText.of(t.raw) for t in turns]
     for text in texts[:WARMUP_TURNS]:
@@ -60,6 +62,38 @@ def extractor_bench(turns: Sequence[Turn], min_confidence: float, progress: Prog
         "messages_per_s_one_core": round(len(texts) / total_s, 1) if total_s else 0.0,
         "spans_found": spans,
         "values_planted": planted,
+        "hostile": hostile_bench(rules, progress, repeats=1, every=12) if smoke else hostile_bench(rules, progress),
+    }
+
+
+def hostile_bench(rules: RulesExtractor, progress: Progress, repeats: int = 2, every: int = 1) -> dict[str, Any]:
+    """The worst case: every turn of the hostile catalogue (streamproc/bench/hostile.py), each up to
+    32,000 characters, `repeats` times. Per case the slowest run (wall) and its CPU time; case
+    names describe shapes, never values."""
+    cases = hostile_cases()[::every]
+    task = progress.add_task("extractor (hostile catalogue)", total=len(cases))
+    rows = []
+    for case in cases:
+        turn = TurnText("hostile", "user", case.content, case.real_name)
+        wall, cpu = [], []
+        for _ in range(repeats):
+            started, started_cpu = time.perf_counter_ns(), time.thread_time_ns()
+            rules.detect(turn)
+            wall.append((time.perf_counter_ns() - started) / 1e6)
+            cpu.append((time.thread_time_ns() - started_cpu) / 1e6)
+        rows.append({"case": case.name, "chars": len(case.content), "max_ms": round(max(wall), 3),
+                     "cpu_ms": round(max(cpu), 3)})
+        progress.advance(task)
+    worst = max(rows, key=lambda r: r["max_ms"])
+    return {
+        "cases": len(rows),
+        "repeats": repeats,
+        "worst_ms": worst["max_ms"],
+        "worst_case": worst["case"],
+        "worst_chars": worst["chars"],
+        "worst_cpu_ms": max(r["cpu_ms"] for r in rows),
+        "median_case_ms": round(percentile([r["max_ms"] for r in rows], 50), 3),
+        "per_case": rows,
     }
 
 

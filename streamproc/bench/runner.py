@@ -39,6 +39,7 @@ from streamproc.bench import extras, micro, report, stages
 from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
     KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
+    stream_chunks_for,
 )
 from streamproc.bench.passes import BenchError, LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
 from streamproc.bench.workload import Turn, Workload
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LATENCY_SECONDS = 10.0  # length of a paced pass at full size
 WARMUP_RECORDS = 8
 FLAME_SECONDS = 6.0  # py-spy samples the start of the mask pass at batch default
+STREAM_CHUNK_CHARS = 16  # about four tokens per chunk
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def run_bench_from_args(settings: Settings, args: argparse.Namespace) -> int:
     # being announced, are noise here; -v keeps them.
     quiet = {name: logging.getLogger(name) for name in ("streamproc", "aiokafka")}
     levels = {name: logger.level for name, logger in quiet.items()}
-    if not args.verbose:
+    if not getattr(args, "verbose", False):  # the CLI sets it only when -v is given
         quiet["streamproc"].setLevel(logging.WARNING)
         quiet["aiokafka"].setLevel(logging.ERROR)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -172,7 +174,8 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         def settings(vault: Any, batch: int) -> Settings:
             return pass_settings(base, vault, state, max_turns=batch)
 
-        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress)
+        extractor = micro.extractor_bench(turns[: config.extractor_messages], base.extraction.rules_min_confidence, progress,
+                                          smoke=config.smoke)
         vault = await micro.vault_benches(pg_url, scratch_database, values=config.vault_values, users=config.users,
                                           batch_turns=config.default_batch, resolves=config.vault_resolves, progress=progress)
         try:
@@ -248,6 +251,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     spec = LatencySpec(conn, parts, staging, r.kafka.response_topic, r.kafka.restored_topic, "response_id", warm_r, len(paced), rate)
                     row = await latency_pass(running_worker(r, "restore"), spec, progress, f"latency restore {rate:g}/s")
                     latency.append({"pass": "restore", **row})
+                    latency.append({"pass": "restore_stream", **await _stream_latency(registry, settings(s.vault, config.default_batch), responses, n, rate, progress)})
         finally:
             await registry.delete_all()
 
@@ -269,6 +273,23 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     result["targets"] = report.targets(result)
     result["sizing"] = _sizing(config, result)
     return result
+
+
+async def _stream_latency(registry: TopicRegistry, r: Settings, responses: list[tuple[str, KV]], n: int, rate: float, progress: Any) -> dict[str, Any]:
+    """The restore flow fed with the same responses streamed in STREAM_CHUNK_CHARS-character chunks,
+    n chunks paced at `rate` chunks/s; latency per chunk."""
+    chunks = stream_chunks_for(responses, STREAM_CHUNK_CHARS)
+    warm = [kv for cid, kv in chunks if cid.startswith("warm-")]
+    paced = [kv for cid, kv in chunks if not cid.startswith("warm-")][:n]
+    staging = r.kafka.raw_topic.replace("raw", "staging")
+    await registry.create(r.kafka, staging)
+    await prefill(r.kafka, staging, paced)
+    spec = LatencySpec(r.kafka, r.kafka.partitions, staging, r.kafka.response_topic, r.kafka.restored_topic,
+                       "response_id+chunk_seq", warm, len(paced), rate)
+    try:
+        return await latency_pass(running_worker(r, "restore"), spec, progress, f"latency streamed restore {rate:g} chunks/s")
+    finally:
+        registry.created.append(r.kafka.stream_changelog)  # the worker created it
 
 
 def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:

@@ -67,27 +67,43 @@ async def _handler(settings: Settings, command: str) -> AsyncIterator[Handler]:
         finally:
             await extractor.aclose()
         return
-    async with open_vault(settings) as vault:
+    metrics = Metrics()
+    async with open_vault(settings, metrics) as vault:
         if command == "restore":
             yield lambda batch, out, tally: _restore(vault, batch, out, tally)  # type: ignore[arg-type]
             return
-        metrics = Metrics()
-        extractor = build_extractor(settings, metrics)
-        step = build_extract_step(settings, extractor, metrics)
+        step = build_extract_step(settings, build_extractor(settings, metrics), metrics)
         try:
             async def mask(batch: list[Line[RawTurn]], out: TextIO, tally: LineTally) -> None:
+                """A line no extractor could answer (ExtractionTimeout, ExtractionFailed) is
+                rejected like an invalid one; the others are masked."""
                 turns = [line.item for line in batch if isinstance(line.item, RawTurn)]
-                extraction = await step([TurnText.of(t) for t in turns])
-                masked = iter(await mask_turns(vault, turns, extraction.detections, extraction.extractor, degraded=extraction.degraded))
+                ext = await step([TurnText.of(t) for t in turns])
+                answers = iter(zip(turns, ext.detections, ext.extractors, ext.degraded, strict=True))
+                outcome: dict[int, InvalidRecord | int] = {}
+                ready = []
                 for line in batch:
                     if isinstance(line.item, InvalidRecord):
-                        write_json(out, tally.reject(line.number, line.item))
+                        outcome[line.number] = line.item
+                        continue
+                    turn, found, info, degraded = next(answers)
+                    if isinstance(found, InvalidRecord):
+                        outcome[line.number] = found
                     else:
-                        out.write(encode(next(masked)).decode() + "\n")
+                        outcome[line.number] = len(ready)
+                        ready.append((turn, found, info, degraded))
+                masked = await mask_turns(vault, [r[0] for r in ready], [r[1] for r in ready], [r[2] for r in ready],
+                                          degraded=[r[3] for r in ready])
+                for line in batch:
+                    result = outcome[line.number]
+                    if isinstance(result, InvalidRecord):
+                        write_json(out, tally.reject(line.number, result))
+                    else:
+                        out.write(encode(masked[result]).decode() + "\n")
 
             yield mask  # type: ignore[misc]
         finally:
-            await extractor.aclose()
+            await step.aclose()
 
 
 async def _restore(vault: Vault, batch: list[Line[CloudResponse]], out: TextIO, tally: LineTally) -> None:

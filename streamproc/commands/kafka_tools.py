@@ -22,9 +22,23 @@ from streamproc.wire import CloudResponse, RawTurn
 MODELS = {"raw": RawTurn, "response": CloudResponse}
 
 
-async def produce(settings: Settings, path: Path | None, topic: str | None, kind: str) -> int:
+def stream_chunks(response: CloudResponse, chars: int) -> list[CloudResponse]:
+    """A whole response as the chunks a token-streaming agent would send: `chars` characters each
+    (so placeholders are cut too), chunk_seq from 0, the last one final."""
+    if response.streamed:
+        return [response]
+    text = response.content
+    pieces = [text[i : i + chars] for i in range(0, len(text), chars)] or [""]
+    return [
+        response.model_copy(update={"content": piece, "chunk_seq": seq, "final": seq == len(pieces) - 1})
+        for seq, piece in enumerate(pieces)
+    ]
+
+
+async def produce(settings: Settings, path: Path | None, topic: str | None, kind: str, stream_chars: int | None = None) -> int:
     """Validate each JSONL line as a RawTurn (or CloudResponse) and produce it keyed by user_id.
-    Rejected lines are reported on stderr and make the exit code 1; the others are still sent."""
+    Rejected lines are reported on stderr and make the exit code 1; the others are still sent.
+    With `stream_chars`, each response goes out as chunks of that many characters."""
     model = MODELS[kind]
     target = topic or (settings.kafka.raw_topic if kind == "raw" else settings.kafka.response_topic)
     await check_connection(settings.kafka)
@@ -42,7 +56,9 @@ async def produce(settings: Settings, path: Path | None, topic: str | None, kind
                     if isinstance(line.item, InvalidRecord):
                         tally.reject(line.number, line.item)
                         continue
-                    pending.append(await producer.send(target, encode(line.item), key=line.item.user_id.encode()))
+                    items = stream_chunks(line.item, stream_chars) if stream_chars and isinstance(line.item, CloudResponse) else [line.item]
+                    for item in items:
+                        pending.append(await producer.send(target, encode(item), key=item.user_id.encode()))
                 await asyncio.gather(*pending)
                 sent += len(pending)
                 progress.advance(task, len(pending))

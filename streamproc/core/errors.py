@@ -37,6 +37,14 @@ class ExtractionError(StreamprocError):
         self.retriable = retriable
 
 
+class ExtractionTimeout(ExtractionError):
+    """The extractor passed its deadline and was stopped (its process killed). Data-specific: the
+    turn that caused it is dead-lettered, never retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retriable=False)
+
+
 class ExtractorDead(StreamprocError):
     """The extractor can answer no turn any more (an in-process engine died). Neither retriable in
     place nor turn-specific, so not an ExtractionError: the worker stops before committing and its

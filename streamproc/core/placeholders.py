@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 PLACEHOLDER_LIKE = re.compile(
-    r"(?P<open><|&lt;)(?P<esc>\\*)[ \t]*"
-    r"(?P<name>[A-Za-z0-9][A-Za-z0-9_ \t]{0,80}?)[ \t_]+(?P<n>[0-9]{1,9})[ \t]*"
+    r"(?P<open><|&lt;)(?P<esc>\\*+)[ \t]*+"
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9_ \t]{0,80}?)[ \t_]++(?P<n>[0-9]{1,9})[ \t]*+"
     r"(?P<close>>|&gt;)",
     re.IGNORECASE,
 )

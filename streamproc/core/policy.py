@@ -1,5 +1,9 @@
 """Per-level actions: keep (pass through), mask (reversible placeholder), redact (placeholder,
-nothing stored). A turn may carry its own policy, which can only tighten the user's stored one."""
+nothing stored). A turn may carry its own policy, which can only tighten the user's stored one.
+
+TTLs are bounded: at least MIN_TTL_S (one minute: shorter would expire a value before a cloud
+reply to its turn could be restored) and at most MAX_TTL_S (ten years: beyond that the arithmetic
+on timestamps is what fails, not the intent). A Policy outside the bounds cannot be built."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ class Action(str, enum.Enum):
 
 
 _STRICTNESS = {Action.KEEP: 0, Action.MASK: 1, Action.REDACT: 2}
+MIN_TTL_S = 60
+MAX_TTL_S = 10 * 365 * 24 * 3600
 MASKABLE_LEVELS = (PrivacyLevel.PL2, PrivacyLevel.PL3, PrivacyLevel.PL4)
 
 
@@ -39,6 +45,15 @@ class Policy:
         }
     )
     ttl_seconds: Mapping[PrivacyLevel, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for level, action in self.actions.items():
+            if not isinstance(level, PrivacyLevel) or not isinstance(action, Action):
+                raise ValueError("policy actions map privacy levels to actions")
+        for level, ttl in self.ttl_seconds.items():
+            if not isinstance(level, PrivacyLevel):
+                raise ValueError("policy TTLs are keyed by privacy level")
+            check_ttl(ttl)
 
     def action_for(self, level: PrivacyLevel) -> Action:
         if level is PrivacyLevel.PL1:
@@ -95,10 +110,20 @@ def _maskable(raw: object) -> PrivacyLevel:
 
 
 def _positive_int(raw: object) -> int:
-    value = int(str(raw))
-    if value <= 0:
-        raise ValueError("ttl must be a positive number of seconds")
-    return value
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or (isinstance(raw, str) and not raw.isdigit()):
+        raise ValueError("ttl must be a whole number of seconds")
+    if isinstance(raw, str) and len(raw) > 12:
+        raise ValueError(f"ttl must be between {MIN_TTL_S} and {MAX_TTL_S} seconds")
+    return check_ttl(int(raw))
+
+
+def check_ttl(seconds: object) -> int:
+    """The TTL if it is a whole number of seconds within the documented bounds; else ValueError."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not MIN_TTL_S <= seconds <= MAX_TTL_S:
+        raise ValueError(f"ttl must be between {MIN_TTL_S} and {MAX_TTL_S} seconds")
+    return seconds
 
 
 DEFAULT_POLICY = Policy()
+# What a stored policy that cannot be read becomes: nothing kept, nothing stored.
+STRICTEST_POLICY = Policy(actions={level: Action.REDACT for level in MASKABLE_LEVELS})

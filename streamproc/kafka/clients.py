@@ -107,7 +107,7 @@ def transactional_producer_for(kafka: KafkaSettings, txn_id: str) -> AIOKafkaPro
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
-        max_request_size=max(1_048_576, 4 * kafka.max_record_bytes),
+        max_request_size=kafka.producer_max_request_bytes,
     )
 
 

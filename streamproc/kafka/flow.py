@@ -13,7 +13,12 @@ pauses its partitions (still polling, so it stays in the group) until the oldest
 
 Failures: retriable ones (broker or vault unreachable, extractor down under the retry policy) end
 the current run without committing; the loop rebuilds its clients after a back-off and resumes
-from the committed offsets. Anything else propagates and stops the worker: fail closed.
+from the committed offsets. Anything else propagates and stops the worker: fail closed. Data never
+does either: bad records, turns no extractor answers and outputs too large to send become dead
+letters in the stage, before anything is produced.
+
+On stop (SIGTERM), batches in flight get `drain_s` to commit; the rest is abandoned (child
+processes killed) and replayed by the next owner, as after a crash.
 """
 
 from __future__ import annotations
@@ -31,14 +36,22 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from streamproc.kafka.changelog import read_changelog
 from streamproc.kafka.clients import flow_consumer, transactional_producer
 from streamproc.kafka.retry import is_retriable
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.batch import MicroBatcher
+from streamproc.pipeline.state import StatefulStage
 from streamproc.pipeline.types import Output, Record, Stage
 from streamproc.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class AssignmentChanged(KafkaError):
+    """A partition's producer is gone: the assignment moved under a commit. A restart fixes it."""
+
+    retriable = True
 
 
 @dataclass
@@ -169,25 +182,27 @@ class TransactionalFlow:
             self.metrics.batch_wait.labels(self.name).observe(max(0.0, started - item.opened_at))
             outputs = await self.stage.finish(prepared)
             await asyncio.gather(*(self._commit_partition(p, outs, last + 1) for p, (outs, last) in _by_partition(item.records, outputs).items()))
-            self.metrics.records_out.labels(self.name).inc(len(outputs))
+            # State changelog records (their partition is pinned) are state, not output.
+            self.metrics.records_out.labels(self.name).inc(sum(1 for o in outputs if o.partition is None))
             self.metrics.commit_latency.labels(self.name).observe(self.clock() - started)
 
     async def _commit_partition(self, partition: int, outputs: list[Output], next_offset: int) -> None:
         producer = self._producers.get(partition)
         if producer is None:
-            raise KafkaError(f"no producer for partition {partition}: assignment changed")
+            raise AssignmentChanged(f"no producer for partition {partition}: assignment changed")
         async with producer.transaction():
             for out in outputs:
-                await producer.send(out.topic, out.value, key=out.key)
+                await producer.send(out.topic, out.value, key=out.key, partition=out.partition)
             await producer.send_offsets_to_transaction(
                 {TopicPartition(self.topic, partition): next_offset}, self._group_id
             )
 
     async def _drain(self, consumer: AIOKafkaConsumer) -> None:
-        """On a graceful stop, finish what is in flight (bounded), so little is replayed later."""
+        """On a graceful stop, finish what is in flight within `drain_s`, so little is replayed
+        later; a batch stuck past that is abandoned (its extraction cancelled) by the caller."""
         if self._batcher:
             self._launch(self._batcher.flush(), self.clock())
-        deadline = self.clock() + 30
+        deadline = self.clock() + self.batching.drain_s
         while self._inflight and self.clock() < deadline:
             head = self._inflight[0]
             done, _ = await asyncio.wait({head.task}, timeout=max(0.0, deadline - self.clock()))
@@ -217,6 +232,8 @@ class TransactionalFlow:
     async def on_revoked(self) -> None:
         async with self._commit_lock:  # let a commit in progress finish while we still own it
             await self._abandon()
+            if isinstance(self.stage, StatefulStage):
+                self.stage.state.drop()
 
     async def on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         """Fence the previous owners first, then read committed offsets: in that order, a zombie's
@@ -233,6 +250,11 @@ class TransactionalFlow:
                 await producer.start()
                 self._producers[tp.partition] = producer
             committed = {tp: await consumer.committed(tp) for tp in tps}
+            if isinstance(self.stage, StatefulStage):  # after fencing: no zombie writes behind us
+                state = self.stage.state
+                state.drop()
+                for partition, entries in (await read_changelog(self.kafka, state.changelog_topic, [tp.partition for tp in tps])).items():
+                    state.load(partition, entries)
         except Exception as err:  # surfaced to the loop, which restarts the flow
             self._listener_error = err
             return

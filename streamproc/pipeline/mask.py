@@ -1,4 +1,5 @@
-"""Mask stage: RawTurn records -> MaskedTurn outputs (and sealed dead letters for bad records).
+"""Mask stage: RawTurn records -> MaskedTurn outputs, and sealed dead letters for the records that
+cannot be masked (undecodable, a turn no extractor could answer, an output too large to produce).
 
 A masked turn is keyed by its user pseudonym, never the real user_id: the record key crosses the
 trust boundary as much as the value does. One pseudonym per user keeps a user's turns on one
@@ -12,14 +13,16 @@ from typing import Protocol
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
+from streamproc.core.spans import Detection
 from streamproc.extractors.base import TurnText
 from streamproc.masker import PlaceholderStore, mask_turns
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterKeys, DeadLetterLimiter, DeadLetters
-from streamproc.pipeline.extract import Extraction, ExtractStep
+from streamproc.pipeline.extract import ExtractStep
+from streamproc.pipeline.outputs import bounded
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
-from streamproc.wire import RawTurn
+from streamproc.wire import ExtractorInfo, RawTurn
 
 
 class StageStore(PlaceholderStore, DeadLetterKeys, Protocol):
@@ -27,10 +30,19 @@ class StageStore(PlaceholderStore, DeadLetterKeys, Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Ready:
+    """A decoded turn and its extraction, ready to mask."""
+
+    turn: RawTurn
+    detections: list[Detection]
+    extractor: ExtractorInfo
+    degraded: bool
+
+
+@dataclass(frozen=True, slots=True)
 class MaskPrepared:
     records: Sequence[Record]
-    decoded: list[RawTurn | InvalidRecord]
-    extraction: Extraction
+    items: list[Ready | InvalidRecord]
 
 
 class MaskStage:
@@ -53,19 +65,34 @@ class MaskStage:
                 decoded.append(decode(record.value, RawTurn, max_bytes=self.kafka.max_record_bytes))
             except InvalidRecord as err:
                 decoded.append(err)
-        turns = [TurnText.of(t) for t in decoded if isinstance(t, RawTurn)]
-        return MaskPrepared(records, decoded, await self.extract(turns))
+        turns = [t for t in decoded if isinstance(t, RawTurn)]
+        ext = await self.extract([TurnText.of(t) for t in turns])
+        answers = iter(zip(ext.detections, ext.extractors, ext.degraded, strict=True))
+        items: list[Ready | InvalidRecord] = []
+        for item in decoded:
+            if isinstance(item, InvalidRecord):
+                items.append(item)
+                continue
+            found, info, degraded = next(answers)
+            items.append(found if isinstance(found, InvalidRecord) else Ready(item, found, info, degraded))
+        return MaskPrepared(records, items)
 
     async def finish(self, prepared: MaskPrepared) -> list[Output]:
-        good = [(r, t) for r, t in zip(prepared.records, prepared.decoded, strict=True) if isinstance(t, RawTurn)]
-        ext = prepared.extraction
-        masked = await mask_turns(self.store, [t for _, t in good], ext.detections, ext.extractor, degraded=ext.degraded)
-        by_offset = {(r.partition, r.offset): m for (r, _), m in zip(good, masked, strict=True)}
+        ready = [i for i in prepared.items if isinstance(i, Ready)]
+        masked = iter(await mask_turns(
+            self.store, [r.turn for r in ready], [r.detections for r in ready],
+            [r.extractor for r in ready], degraded=[r.degraded for r in ready],
+        ))
         outputs = []
-        for record, item in zip(prepared.records, prepared.decoded, strict=True):
-            if isinstance(item, InvalidRecord):
-                outputs.append(await self.dead_letters(record, item))
+        for record, item in zip(prepared.records, prepared.items, strict=True):
+            if isinstance(item, Ready):
+                turn = next(masked)
+                out = Output(record.partition, self.kafka.masked_topic, turn.user_id.encode(), encode(turn))
+                result: Output | InvalidRecord = bounded(out, self.kafka)
             else:
-                turn = by_offset[(record.partition, record.offset)]
-                outputs.append(Output(record.partition, self.kafka.masked_topic, turn.user_id.encode(), encode(turn)))
+                result = item
+            if isinstance(result, InvalidRecord):
+                outputs.append(await self.dead_letters(record, result))
+            else:
+                outputs.append(result)
         return outputs

@@ -1,6 +1,4 @@
-"""Restore stage: CloudResponse records (pseudonymous ids) -> RestoredTurn outputs with the real
-ids, keyed by the real user_id (and sealed dead letters, e.g. UnknownUser for a pseudonym the
-vault does not know)."""
+"""Restore stage: CloudResponse records -> RestoredTurn outputs (and dead letters)."""
 
 from __future__ import annotations
 
@@ -8,10 +6,11 @@ from collections.abc import Sequence
 
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
-from streamproc.masker import restore_responses
+from streamproc.masker import PlaceholderStore, restore_responses
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.mask import StageStore
+from streamproc.pipeline.outputs import bounded
 from streamproc.pipeline.types import Output, Record
 from streamproc.settings import KafkaSettings
 from streamproc.wire import CloudResponse
@@ -42,8 +41,11 @@ class RestoreStage:
         outputs = []
         for record, item in zip(records, decoded, strict=True):
             result = next(restored) if isinstance(item, CloudResponse) else item
-            if isinstance(result, InvalidRecord):  # bad record, or UnknownUser
+            if not isinstance(result, InvalidRecord):  # restoring can expand a reply a lot
+                out = Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result))
+                result = bounded(out, self.kafka)
+            if isinstance(result, InvalidRecord):  # bad record, UnknownUser, or too large to send
                 outputs.append(await self.dead_letters(record, result))
             else:
-                outputs.append(Output(record.partition, self.kafka.restored_topic, result.user_id.encode(), encode(result)))
+                outputs.append(result)
         return outputs

@@ -21,12 +21,16 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One record to produce, tagged with the input partition whose transaction must carry it."""
+    """One record to produce, tagged with the input partition whose transaction must carry it.
+
+    `value` None is a tombstone (state changelogs); `partition` pins the output partition (a
+    changelog partition follows its input partition), else the key decides."""
 
     source_partition: int
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None
+    partition: int | None = None
 
 
 P = TypeVar("P")

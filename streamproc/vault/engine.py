@@ -75,6 +75,19 @@ def dialect_insert(engine_or_conn: AsyncEngine | AsyncConnection) -> Any:
     return postgresql.insert if engine_or_conn.dialect.name == "postgresql" else sqlite.insert
 
 
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """asyncpg raises its own errors while connecting (SQLAlchemy wraps only later ones): "the
+    database system is shutting down" during a Postgres restart must be an outage, not a crash."""
+    try:
+        import asyncpg  # type: ignore[import-untyped]
+    except ImportError:
+        return ()
+    return (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+_DRIVER_ERRORS = _driver_errors()
+
+
 class wrap_db_errors:
     """Turn driver failures (connection lost, lock timeout, deadlock...) into VaultError, which the
     stream treats as retriable. The message names the operation and the error class only."""
@@ -91,7 +104,7 @@ class wrap_db_errors:
         # Returns None (never suppresses): mypy then knows code after the block is reachable.
         if exc is None or isinstance(exc, VaultError):
             return
-        if isinstance(exc, (SQLAlchemyError, OSError, asyncio.TimeoutError, ssl.SSLError)):
+        if isinstance(exc, (SQLAlchemyError, OSError, asyncio.TimeoutError, ssl.SSLError, *_DRIVER_ERRORS)):
             orig = getattr(exc, "orig", None)
             code = getattr(orig, "sqlstate", None)
             suffix = f", sqlstate {code}" if code else ""

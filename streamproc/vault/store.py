@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from streamproc.core.errors import UnknownUser
 from streamproc.core.masking import PlaceholderRequest
-from streamproc.core.policy import DEFAULT_POLICY, Action, Policy
+from streamproc.core.policy import DEFAULT_POLICY, STRICTEST_POLICY, Action, Policy
 from streamproc.vault import assign as _assign
 from streamproc.vault import pseudonyms as _pseudonyms
 from streamproc.vault import rotation
@@ -51,10 +51,13 @@ _IDENTITY = "vault_id"
 class Vault:
     """Use through `Vault.open(...)`; one instance per process, safe to share between tasks."""
 
-    def __init__(self, engine: AsyncEngine, keys: KeyRing, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, keys: KeyRing, clock: Callable[[], float], on_unreadable_policy: Callable[[], object] | None = None
+    ) -> None:
         self._engine = engine
         self._keys = keys
         self._clock = clock
+        self._on_unreadable_policy = on_unreadable_policy
 
     @classmethod
     @asynccontextmanager
@@ -66,13 +69,14 @@ class Vault:
         clock: Callable[[], float] = time.time,
         pool_size: int = 5,
         connect_args: dict[str, Any] | None = None,
+        on_unreadable_policy: Callable[[], object] | None = None,
     ) -> AsyncIterator[Vault]:
         """Connect, verify the master key against this vault, and close the pool on exit.
         The schema must exist: run `streamproc.vault.migrate.migrate(url)` first.
         `connect_args` go to the driver (TLS for asyncpg: see connect.py)."""
         engine = make_engine(url, pool_size=pool_size, connect_args=connect_args)
         try:
-            vault = cls(engine, KeyRing.of(master_key), clock)
+            vault = cls(engine, KeyRing.of(master_key), clock, on_unreadable_policy)
             await vault._check_master_key()
             yield vault
         finally:
@@ -216,7 +220,7 @@ class Vault:
         """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""
         async with wrap_db_errors("get_policy"), transaction(self._engine, write=False) as conn:
             raw = await conn.scalar(select(User.policy).where(User.user_id == user_id))
-        return DEFAULT_POLICY if raw is None else Policy.from_dict(raw)
+        return DEFAULT_POLICY if raw is None else self._read_policy(raw)
 
     async def get_policies(self, user_ids: Sequence[str]) -> dict[str, Policy]:
         """Stored policies of many users in one query (a micro-batch); DEFAULT_POLICY for the rest."""
@@ -224,8 +228,22 @@ class Vault:
             rows = (
                 await conn.execute(select(User.user_id, User.policy).where(User.user_id.in_(list(user_ids))))
             ).all()
-        stored = {row.user_id: Policy.from_dict(row.policy) for row in rows if row.policy is not None}
+        stored = {row.user_id: self._read_policy(row.policy) for row in rows if row.policy is not None}
         return {user_id: stored.get(user_id, DEFAULT_POLICY) for user_id in user_ids}
+
+    def _read_policy(self, raw: object) -> Policy:
+        """A stored policy that cannot be read (edited by hand, written by an older version with
+        other bounds) is applied as the strictest one: fail closed, never crash the batch. The
+        log line names the problem's class only; `policy set` for the user repairs it."""
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError("stored policy is not an object")
+            return Policy.from_dict(raw)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as err:
+            log.warning("a stored policy could not be read (%s); applying redact-all for its user", type(err).__name__)
+            if self._on_unreadable_policy is not None:
+                self._on_unreadable_policy()
+            return STRICTEST_POLICY
 
     async def set_policy(self, user_id: str, policy: Policy) -> None:
         """Store a user's policy (creating the user if needed). Values already stored keep their

@@ -1,5 +1,7 @@
 """Helpers for stream tests on the real broker: unique topics per test, a worker subprocess that
-can be killed with -9, and readers that wait on a condition with a deadline (never a sleep)."""
+can be killed with -9, and readers that wait on progress (never a sleep, never a fixed budget for
+the whole run: a busy CI machine is slower, not broken). A wait fails only when nothing moved
+for a long time."""
 
 from __future__ import annotations
 
@@ -125,15 +127,15 @@ async def read_until(
     kafka: KafkaSettings, topic: str, *, count: int, deadline_s: float, exact: bool = True
 ) -> list[Any]:
     """Read committed records from the beginning until `count` arrived (then, if `exact`, keep
-    reading briefly for extras); fail with what was seen when the deadline passes."""
+    reading briefly for extras). `deadline_s` is a stall deadline: it restarts with every new
+    record, so the wait fails only after `deadline_s` seconds without progress."""
     reader = consumer(kafka, topic, auto_offset_reset="earliest", isolation_level="read_committed", enable_auto_commit=False)
     await reader.start()
     seen: list[Any] = []
     try:
-        deadline = time.monotonic() + deadline_s
+        stall = StallClock(deadline_s)
         while len(seen) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{topic}: {len(seen)} of {count} records before the deadline")
+            stall.check(len(seen), f"{topic}: {len(seen)} of {count} records")
             batch = await reader.getmany(timeout_ms=500)
             for records in batch.values():
                 seen.extend(records)
@@ -142,6 +144,49 @@ async def read_until(
                 batch = await reader.getmany(timeout_ms=700)
                 for records in batch.values():
                     seen.extend(records)
+        return seen
+    finally:
+        await reader.stop()
+
+
+class StallClock:
+    """Fails a wait when a progress measure has not grown for `stall_s` seconds."""
+
+    def __init__(self, stall_s: float) -> None:
+        self.stall_s = stall_s
+        self.best = -1
+        self.since = time.monotonic()
+
+    def check(self, progress: int, what: str) -> None:
+        now = time.monotonic()
+        if progress > self.best:
+            self.best, self.since = progress, now
+        elif now - self.since > self.stall_s:
+            raise AssertionError(f"no progress for {self.stall_s:g}s: {what}")
+
+
+async def read_outcomes(kafka: KafkaSettings, topics: list[str], *, count: int, stall_s: float) -> dict[str, list[Any]]:
+    """Committed records of several topics from the beginning until `count` arrived in all,
+    then a short drain for extras; fails only after `stall_s` seconds without a new record."""
+    reader = consumer(
+        kafka, *topics, auto_offset_reset="earliest", isolation_level="read_committed", enable_auto_commit=False,
+        max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await reader.start()
+    seen: dict[str, list[Any]] = {t: [] for t in topics}
+    try:
+        stall = StallClock(stall_s)
+        total = 0
+        while total < count:
+            stall.check(total, f"{total} of {count} records on {topics}")
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                for record in records:
+                    seen[record.topic].append(record)
+                    total += 1
+        for _ in range(3):
+            for records in (await reader.getmany(timeout_ms=700)).values():
+                for record in records:
+                    seen[record.topic].append(record)
         return seen
     finally:
         await reader.stop()

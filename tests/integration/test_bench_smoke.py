@@ -41,7 +41,7 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert result["config"]["smoke"] is True
     assert {row["pass"] for row in result["throughput"]} == PASSES
     assert all(_positive(row["turns_per_s"]) and _positive(row["seconds"]) for row in result["throughput"])
-    assert {row["pass"] for row in result["latency"]} == {"baseline_tx", "mask", "restore"}
+    assert {row["pass"] for row in result["latency"]} == {"baseline_tx", "mask", "restore", "restore_stream"}
     for row in result["latency"]:
         assert _positive(row["achieved_rate"]) and _positive(row["latency_ms"]["count"])
         assert _positive(row["latency_ms"]["p50"]) and row["latency_ms"]["p99"] >= row["latency_ms"]["p50"]
@@ -53,7 +53,10 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert all(_positive(v) for v in summary["turns_per_s"].values())
     assert _positive(summary["mask_to_baseline_ratio"]) and _positive(summary["restore_to_baseline_ratio"])
     assert {"p50", "p99"} <= summary["added_latency_ms"]["mask"].keys()
-    assert len(result["targets"]) == 4 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    hostile = result["extractor"]["hostile"]
+    assert hostile["cases"] > 0 and _positive(hostile["worst_ms"]) and hostile["worst_ms"] >= hostile["median_case_ms"]
+    assert {"p50", "p99"} <= summary["added_latency_ms"]["restore_stream"].keys()
+    assert len(result["targets"]) == 6 and all(isinstance(t["pass"], bool) for t in result["targets"])
 
     profile = result["profile"]
     assert set(profile["cpu_ms_per_turn_by_stage"]) >= {"decode", "extraction", "vault", "plan_and_render", "encode", "kafka_client"}

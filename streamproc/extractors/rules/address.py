@@ -30,6 +30,12 @@ _ZH_ADMIN = r"(?:[\u4e00-\u9fff]{2,7}?(?:省|自治区|市|区|县|镇|乡|街�
 _ZH_ROAD = r"[\u4e00-\u9fff]{1,8}?(?:路|街|大道|大街|巷|弄|胡同|道)"
 _ZH_NUMBER = r"\s?\d{1,5}\s?(?:号|號)(?:院)?(?:\s?\d{1,3}\s?(?:栋|幢|号楼|座))?(?:\s?\d{1,2}\s?单元)?(?:\s?\d{1,5}\s?(?:室|房|号房))?"
 _ZH_ADDRESS = re.compile(_ZH_ADMIN + _ZH_ROAD + _ZH_NUMBER + r"(?:[\u4e00-\u9fff]{0,4}?(?:公寓|小区|大厦|花园|顶层公寓))?")
+# Every address holds a house number ("12号"). Its prefix (administrative units and road) spans at
+# most 51 characters before that anchor and its tail at most 38 after it, so the expensive pattern
+# only runs in windows around anchors: attempts at every character of a long CJK run would cost
+# hundreds of steps each.
+_ZH_ANCHOR = re.compile(r"(?<!\d)\d{1,5}\s?[号號]")
+_ZH_BEFORE, _ZH_AFTER = 56, 44
 
 
 @cache
@@ -53,8 +59,27 @@ def western_addresses(text: str) -> Iterator[Hit | None]:
 _ZH_LEAD = re.compile(r"^.{0,6}?(?:寄到|送到|发到|搬到|住在|位于|地址是|地址为|地址：|地址:)|^(?:我|你|您|他|她)?家?(?:在|到|是|为)")
 
 
+def _anchor_windows(text: str) -> Iterator[tuple[int, int]]:
+    """Merged [start, end) windows around house numbers; every address lies inside one."""
+    lo = hi = -1
+    for a in _ZH_ANCHOR.finditer(text):
+        start, end = max(0, a.start() - _ZH_BEFORE), min(len(text), a.end() + _ZH_AFTER)
+        if start > hi:
+            if hi > lo:
+                yield lo, hi
+            lo = start
+        hi = end
+    if hi > lo:
+        yield lo, hi
+
+
 def chinese_addresses(text: str) -> Iterator[Hit | None]:
-    for m in _ZH_ADDRESS.finditer(text):
+    for lo, hi in _anchor_windows(text):
+        yield from _chinese_addresses_in(text, lo, hi)
+
+
+def _chinese_addresses_in(text: str, lo: int, hi: int) -> Iterator[Hit | None]:
+    for m in _ZH_ADDRESS.finditer(text, lo, hi):
         lead = _ZH_LEAD.match(m.group())
         start = m.start() + (lead.end() if lead else 0)
         if m.end() - start >= 5:

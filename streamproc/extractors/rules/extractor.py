@@ -22,6 +22,7 @@ adds the low-tier detectors (STRICT_DETECTORS). Measured figures are in the READ
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ from . import (
     wallets,
     work,
 )
+from .normalise import view_of
 from .text import Hit
 
 if TYPE_CHECKING:
@@ -81,6 +83,9 @@ PRESETS = ("default", "strict")
 STRICT_MIN_CONFIDENCE = 0.35
 
 
+_CELL = 64  # characters per cell of the grid that finds kept spans near a new one
+
+
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     """Keep one span per region and level: higher level first, then longer, then more confident.
 
@@ -88,22 +93,38 @@ def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     those by level, and both facts are reported. So may a span of another type wholly inside a
     longer one ("Priya Nair" inside "my sister, Priya Nair"). Otherwise the longer span wins,
     which is the minimal span that still carries the whole fact.
+
+    Kept spans are filed in a grid of fixed-size cells, so a new span is compared only with the
+    kept spans near it: ten thousand hits in one turn cost ten thousand look-ups, not 10^8.
     """
     ordered = sorted(hits, key=lambda h: (-h.level.rank, -(h.end - h.start), -h.confidence, h.start))
     kept: list[Hit] = []
+    grid: dict[int, list[Hit]] = {}
     for h in ordered:
-        clash = False
-        for k in kept:
-            if not (h.start < k.end and k.start < h.end):
-                continue
-            nested = k.start <= h.start and h.end <= k.end
-            if (k.level == h.level and not (nested and k.privacy_type != h.privacy_type)) or (
-                    nested and k.level != h.level and k.privacy_type == h.privacy_type):
-                clash = True
-                break
-        if not clash:
+        if not any(_clashes(h, k) for k in _near(grid, h)):
             kept.append(h)
+            for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
+                grid.setdefault(cell, []).append(h)
     return sorted(kept, key=lambda h: h.start)
+
+
+def _overlaps_any(regions: list[tuple[int, int]], h: Hit) -> bool:
+    """Whether `h` overlaps one of `regions` (sorted, disjoint): one binary search, not a scan."""
+    i = bisect_left(regions, (h.end, -1)) - 1  # the last region starting before h ends
+    return i >= 0 and regions[i][1] > h.start
+
+
+def _near(grid: dict[int, list[Hit]], h: Hit) -> Iterator[Hit]:
+    for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
+        yield from grid.get(cell, ())
+
+
+def _clashes(h: Hit, k: Hit) -> bool:
+    if not (h.start < k.end and k.start < h.end):
+        return False
+    nested = k.start <= h.start and h.end <= k.end
+    return (k.level == h.level and not (nested and k.privacy_type != h.privacy_type)) or (
+        nested and k.level != h.level and k.privacy_type == h.privacy_type)
 
 
 class RulesExtractor(ExtractorBase):
@@ -118,8 +139,10 @@ class RulesExtractor(ExtractorBase):
         processes: int = 0,
         phone_regions: Sequence[str] = phones.DEFAULT_PHONE_REGIONS,
         preset: str = "default",
+        deadline_s: float = 10.0,
     ) -> None:
-        """`processes` > 0 runs `extract` in that many worker processes (see pool.py).
+        """`processes` > 0 runs `extract` in that many child processes (see pool.py), each call
+        under `deadline_s`; 0 runs it in a thread, where no deadline can be enforced.
 
         `phone_regions`: ISO 3166 codes whose national formats are tried for numbers written
         without `+` (phones.py); unknown codes raise ValueError. `preset`: see PRESETS above.
@@ -140,17 +163,24 @@ class RulesExtractor(ExtractorBase):
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
 
-            self._pool = RulesPool(processes, min_confidence, regions, preset)
+            self._pool = RulesPool(processes, min_confidence, regions, preset=preset, deadline_s=deadline_s)
 
     @classmethod
     def from_preset(cls, preset: str) -> RulesExtractor:
         return cls(preset=preset)
 
     def detect(self, turn: TurnText) -> list[Detection]:
-        """Detections for one turn, each `original_text` an exact substring of its content."""
-        text = turn.content
-        if not text or not text.strip():
+        """Detections for one turn, each `original_text` an exact substring of its content.
+
+        Detectors read a normalised view (no zero-width or bidi characters, full-width ASCII
+        folded, see normalise.py); each span is mapped back and reported as the original
+        substring, invisible characters inside it included, so masking hides all of it.
+        """
+        if not turn.content or not turn.content.strip():
             return []
+        view = view_of(turn.content)
+        text = view.text
+        real_name = view_of(turn.real_name).text if turn.real_name else turn.real_name
         hits: list[Hit] = []
         # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
         # masking and restored verbatim; detecting one as a secret would redact it for good.
@@ -158,14 +188,15 @@ class RulesExtractor(ExtractorBase):
         for detector in self._text_detectors:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in self._named:
-            hits.extend(h for h in named(text, turn.real_name)
+            hits.extend(h for h in named(text, real_name)
                         if h is not None and h.confidence >= self.min_confidence)
         if typed:
-            hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in typed)]
+            hits = [h for h in hits if not _overlaps_any(typed, h)]
         out: list[Detection] = []
         seen: set[str] = set()
         for h in resolve_overlaps(hits):
-            value = text[h.start:h.end]
+            start, end = view.to_original(h.start, h.end)
+            value = turn.content[start:end]
             if value in seen:
                 continue
             seen.add(value)
@@ -181,7 +212,7 @@ class RulesExtractor(ExtractorBase):
 
     async def aclose(self) -> None:
         if self._pool is not None:
-            await asyncio.to_thread(self._pool.close)
+            self._pool.close()
             self._pool = None
 
     def _detect_all(self, batch: list[TurnText]) -> list[list[Detection]]:

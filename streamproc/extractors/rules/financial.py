@@ -14,11 +14,14 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
 _CURRENCY_WORDS = (r"(?:dollars?|euros?|pounds?|yuan|rmb|usd|eur|gbp|aud|cad|元|块钱|块|欧元|美元|英镑|"
                    r"日元|澳元|加元|港币|人民币)")
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+# The guard keeps a failed scan from restarting inside a run of digits or digit groups
+# (quadratic on "1,111,111,…"); possessive runs give nothing back (nothing after them is a digit).
+_NUMBER = r"(?<![\d,])(?:\d{1,3}(?:,\d{3})++(?:\.\d{1,2})?|\d++(?:\.\d{1,2})?)"
 _SCALE = r"(?:\s?(?:k|K|million|billion|m|bn)(?![A-Za-z])|\s?(?:万|千|亿|百万))?"
 AMOUNT = (r"(?:(?:US|AU|A|C|NZ|HK|S)?[$€£¥￥]\s?(?:" + _NUMBER + r")" + _SCALE
           + r"|(?:USD|EUR|GBP|AUD|CAD|CNY|RMB)\s?(?:" + _NUMBER + r")" + _SCALE
@@ -40,21 +43,21 @@ def _purposes() -> dict[str, str]:
 
 # A word of the "what for" tail; time words and connectives end it ("… last week", "… for order #").
 _WORD = (r"(?!(?:last|this|next|yesterday|today|tomorrow|ago|with|and|but|or|order|which|that|so|"
-         r"because|from|using|via|by|when|while|if)\b)[A-Za-z][A-Za-z'’\-]*")
+         r"because|from|using|via|by|when|while|if)\b)[A-Za-z][A-Za-z'’\-]*+")
 
 
 @cache
 def _amount_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     words = word_alternation(frozenset(_purposes()))
     # purpose after the amount: "$265,000 mortgage loan", "3万欧元的律师费", "$5,500 emergency fund"
-    after = re.compile(r"(?P<amount>" + AMOUNT + r")(?P<mid>(?:\s+[A-Za-z][A-Za-z'\-]{0,15}){0,3}?\s+|的?[\u4e00-\u9fff]{0,6}?)"
+    after = re.compile(r"(?P<amount>" + AMOUNT + r")(?P<mid>(?:\s++[A-Za-z][A-Za-z'\-]{0,15}){0,3}?\s++|的?[\u4e00-\u9fff]{0,6}?)"
                        r"(?P<purpose>" + words + r")")
     # purpose before the amount: "spent $310.00", "annual salary of $64,900", "月薪3万元"
-    before = re.compile(r"(?P<purpose>" + words + r")(?P<mid>(?:\s+[A-Za-z'\-]{1,15}){0,3}?\s*|[\u4e00-\u9fff]{0,4}?\s*)"
-                        r"(?:(?:is|was|of|about|around|roughly|approximately|约|大约|为|是|了)\s*)?"
+    before = compile_gated(r"(?P<purpose>" + words + r")(?P<mid>(?:\s++[A-Za-z'\-]{1,15}){0,3}?\s*+|[\u4e00-\u9fff]{0,4}?\s*+)"
+                        r"(?:(?:is|was|of|about|around|roughly|approximately|约|大约|为|是|了)\s*+)?"
                         r"(?P<amount>" + AMOUNT + r")"
                         # what it paid for: "spent $1,800 on IVF treatment", "$310 at 'Trail Co'"
-                        r"(?:\s+(?:on|for|at|to|in)\s+[\"'‘“]?" + _WORD + r"(?:\s+" + _WORD + r"){0,3}[\"'’”]?)?")
+                        r"(?:\s++(?:on|for|at|to|in)\s++[\"'‘“]?" + _WORD + r"(?:\s++" + _WORD + r"){0,3}[\"'’”]?)?")
     return after, before
 
 
@@ -75,12 +78,13 @@ def amounts_with_purpose(text: str) -> Iterator[Hit | None]:
 @cache
 def _card_tail() -> re.Pattern[str]:
     brands = word_alternation(lexicons.load("card_brands"))
-    bank = r"(?:(?:[A-Z][A-Za-z&]+\s){0,3}|[\u4e00-\u9fff]{2,6}银行|工行|建行|农行|中行|招行|交行)"
-    tail_en = r"(?:\s+(?:card\s+)?(?:\([^()\n]{1,40}\)\s+)?(?:number\s+)?(?:ending|ends|that ends)\s+(?:in|with)\s+|\s+(?:card\s+)?digits\s+|\s+)"
-    tail_zh = r"[（(]?\s*(?:尾号|尾数|末四位|后四位)(?:为|是)?\s*"
-    return re.compile(
-        r"(?P<card>" + bank + brands + r"(?:卡|借记卡|信用卡)?(?:" + tail_en + r"|\s*" + tail_zh + r")(?P<digits>\d{4})(?!\d)[)）]?)"
-        + r"|(?:尾号|尾数)(?:为|是)?\s*(?P<digits2>\d{4})(?!\d)\s*的\s*(?P<brand2>[A-Za-z ]{0,20}"
+    bank = r"(?:(?:(?<![A-Za-z&])[A-Z][A-Za-z&]++\s){0,3}|[\u4e00-\u9fff]{2,6}银行|工行|建行|农行|中行|招行|交行)"
+    tail_en = (r"(?:\s++(?:card\s++)?(?:\([^()\n]{1,40}\)\s++)?(?:number\s++)?(?:ending|ends|that ends)\s++(?:in|with)\s++"
+               r"|\s++(?:card\s++)?digits\s++|\s++)")
+    tail_zh = r"[（(]?\s*+(?:尾号|尾数|末四位|后四位)(?:为|是)?\s*+"
+    return compile_gated(
+        r"(?P<card>" + bank + brands + r"(?:卡|借记卡|信用卡)?(?:" + tail_en + r"|\s*+" + tail_zh + r")(?P<digits>\d{4})(?!\d)[)）]?)"
+        + r"|(?:尾号|尾数)(?:为|是)?\s*+(?P<digits2>\d{4})(?!\d)\s*+的\s*+(?P<brand2>[A-Za-z ]{0,20}"
         + r"(?:[\u4e00-\u9fff]{2,6}银行|工行|建行|农行|中行|招行|交行)?" + brands + r")")
 
 
@@ -98,8 +102,8 @@ def card_tails(text: str) -> Iterator[Hit | None]:
         yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "card_tail", 0.8)
 
 
-_CREDIT_SCORE = re.compile(r"(?i:(?:credit|fico) score(?:\s+(?:is|was|of))?\s+\d{3}" + R + r"|" + L
-                           + r"\d{3}\s+(?:credit|fico) score)|信用分(?:是|为)?\s*\d{3}|芝麻信用分?\s*\d{3}")
+_CREDIT_SCORE = compile_gated(r"(?i:(?:credit|fico) score(?:\s++(?:is|was|of))?\s++\d{3}" + R + r"|" + L
+                           + r"\d{3}\s++(?:credit|fico) score)|信用分(?:是|为)?\s*+\d{3}|芝麻信用分?\s*+\d{3}")
 
 
 def credit_scores(text: str) -> Iterator[Hit | None]:

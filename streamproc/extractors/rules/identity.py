@@ -15,6 +15,7 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
 # (detector, type, level, label regex, value kind). Order matters: specific labels first.
@@ -47,8 +48,8 @@ _LABELS: tuple[tuple[str, str, PL, str, str], ...] = (
      r"grant(?: number| id)?|contract(?: number| no\.?)|work order|task id)|参考号|系统参考号|工单号|项目编号|合同编号", "ref"),
 )
 
-_GAP = r"(?:\s*\((?:[^()\n]{0,20})\))?[^\d\n。！？!?；;，,:：]{0,24}?"
-_SEP = r"\s*(?:[:：=]|#(?![A-Za-z0-9])|(?i:\bis\b|\bwas\b|\bas\b|\bof\b)|是|为|為)?\s*[(（\"'“‘]?\s*"
+_GAP = r"(?:\s*+\((?:[^()\n]{0,20})\))?[^\d\n。！？!?；;，,:：]{0,24}?"
+_SEP = r"\s*+(?:[:：=]|#(?![A-Za-z0-9])|(?i:\bis\b|\bwas\b|\bas\b|\bof\b)|是|为|為)?\s*+[(（\"'“‘]?\s*+"
 _VALUES = {
     "doc": r"(?P<value>[A-Z0-9](?:[A-Z0-9]|[- ](?=[A-Z0-9])){4,24})",
     "account": r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,30})",
@@ -56,7 +57,7 @@ _VALUES = {
     "ref": r"(?P<value>#?[A-Za-z0-9](?:[A-Za-z0-9]|[-_/.](?=[A-Za-z0-9])){3,40})",
 }
 _PATTERNS = [
-    (name, typ, level, kind, re.compile(r"(?P<cue>" + L + "(?:" + label + r"))" + R + _GAP + _SEP + _VALUES[kind] + R))
+    (name, typ, level, kind, compile_gated(r"(?P<cue>" + L + "(?:" + label + r"))" + R + _GAP + _SEP + _VALUES[kind] + R))
     for name, typ, level, label, kind in _LABELS
 ]
 _COMMON = frozenset({"number", "please", "details", "below", "here", "the", "this", "that", "your",
@@ -106,13 +107,13 @@ def labelled_identifiers(text: str) -> Iterator[Hit | None]:
 _CN_PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-HJ-NP-Z]·?[A-HJ-NP-Z0-9]{5,6}" + R
 )
-_PLATE_IN_BRACKETS = r"\s*[(（]\s*(?P<plate>[A-Z0-9]{2,4}[- ]?[A-Z0-9]{2,5})\s*[)）]"
+_PLATE_IN_BRACKETS = r"\s*+[(（]\s*+(?P<plate>[A-Z0-9]{2,4}[- ]?[A-Z0-9]{2,5})\s*+[)）]"
 
 
 @cache
 def _plate_after_make() -> re.Pattern[str]:
     makes = word_alternation(lexicons.load("vehicle_makes"))
-    return re.compile(makes + r"(?:\s+[A-Za-z0-9\-]{1,12}){0,2}?" + _PLATE_IN_BRACKETS)
+    return compile_gated(makes + r"(?:\s++[A-Za-z0-9\-]{1,12}){0,2}?" + _PLATE_IN_BRACKETS)
 
 
 def licence_plates(text: str) -> Iterator[Hit | None]:

@@ -11,16 +11,17 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .gate import compile_gated
 from .text import Hit, L, R, hit
 
-_FLIGHT = re.compile(L + r"(?:[A-Z]{2}|[A-Z]\d|\d[A-Z])\s?\d{2,4}[A-Z]?" + R)
-_FLIGHT_CUE = re.compile(r"(?i:flight|flying|fly|boarding|departs?|layover|connecting|airline|gate)|航班|飞机|机票|登机|起飞|转机")
-_TRAIN = re.compile(L + r"[GDCZTKY]\d{1,4}" + R + r"(?=\s?(?:次|列车|高铁|动车|号?车厢))|"
+_FLIGHT = compile_gated(L + r"(?:[A-Z]{2}|[A-Z]\d|\d[A-Z])\s?\d{2,4}[A-Z]?" + R)
+_FLIGHT_CUE = compile_gated(r"(?i:flight|flying|fly|boarding|departs?|layover|connecting|airline|gate)|航班|飞机|机票|登机|起飞|转机")
+_TRAIN = compile_gated(L + r"[GDCZTKY]\d{1,4}" + R + r"(?=\s?(?:次|列车|高铁|动车|号?车厢))|"
                     r"(?:(?i:train)|高铁|动车|列车|车次)\s?(?P<train>[GDCZTK]\d{1,4})" + R)
-_ROOM = re.compile(r"(?i:\broom\s?(?:number|no\.?|#)?\s?)\d{3,5}" + R + r"|\d{3,5}\s?(?:号房|房间)|房间号\s?(?:是|为)?\s?\d{3,5}")
-_STAY = re.compile(
-    r"(?i:\b(?:check(?:ing)?[- ]in|check(?:ing)?[- ]out|staying at|booked (?:a room )?at|reservation at)\s+"
-    r"(?:the\s+)?[A-Z][A-Za-z'’&\-]+(?:\s[A-Z][A-Za-z'’&\-]+){0,4}(?:\s(?:on|from)\s[A-Z][a-z]{2,8}\.?\s\d{1,2}(?:st|nd|rd|th)?)?)"
+_ROOM = compile_gated(r"(?i:\broom\s?(?:number|no\.?|#)?\s?)\d{3,5}" + R + r"|\d{3,5}\s?(?:号房|房间)|房间号\s?(?:是|为)?\s?\d{3,5}")
+_STAY = compile_gated(
+    r"(?i:\b(?:check(?:ing)?[- ]in|check(?:ing)?[- ]out|staying at|booked (?:a room )?at|reservation at)\s++"
+    r"(?:the\s++)?[A-Z][A-Za-z'’&\-]++(?:\s[A-Z][A-Za-z'’&\-]++){0,4}(?:\s(?:on|from)\s[A-Z][a-z]{2,8}\.?\s\d{1,2}(?:st|nd|rd|th)?)?)"
     r"|入住[\u4e00-\u9fffA-Za-z]{2,12}?(?:酒店|宾馆|饭店|民宿)"
 )
 

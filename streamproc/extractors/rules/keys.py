@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .gate import compile_gated
 from .text import Hit, L, R, hit
 
 # (detector, type, confidence, pattern)
@@ -25,30 +26,33 @@ _SHAPES: tuple[tuple[str, str, float, str], ...] = (
     ("stripe_key", "Key", 0.6, r"pk_(?:live|test)_[A-Za-z0-9]{10,128}"),
     ("openai_key", "Key", 0.95, r"sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,200}"),
     ("google_key", "Key", 0.95, r"AIza[0-9A-Za-z_\-]{35}"),
-    ("jwt", "Token", 0.95, r"eyJ[A-Za-z0-9_\-]{5,2000}\.eyJ[A-Za-z0-9_\-]{5,4000}\.[A-Za-z0-9_\-]{5,2000}"),
+    # The guard keeps a failed scan from restarting at every "eyJ" of one long "eyJ-eyJ-…" run.
+    ("jwt", "Token", 0.95, r"(?<![_\-])eyJ[A-Za-z0-9_\-]{5,2000}+\.eyJ[A-Za-z0-9_\-]{5,4000}+\.[A-Za-z0-9_\-]{5,2000}"),
     ("npm_token", "Token", 0.9, r"npm_[A-Za-z0-9]{36}"),
     ("sendgrid_key", "Key", 0.95, r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"),
 )
-SHAPES = [(name, typ, conf, re.compile(L + pat + R)) for name, typ, conf, pat in _SHAPES]
+SHAPES = [(name, typ, conf, compile_gated(L + pat + R)) for name, typ, conf, pat in _SHAPES]
 
-BEARER = re.compile(r"(?i:\bbearer)\s+([A-Za-z0-9._~+/\-]{16,4000}=*)")
-PEM = re.compile(
-    r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
-    r"[\s\S]{0,10000}?(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----|$)"
-)
+BEARER = compile_gated(r"(?i:\bbearer)\s++([A-Za-z0-9._~+/\-]{16,4000}=*)")
+# A block is its BEGIN line, at most PEM_BODY characters, then the nearest END line (or the end of
+# the text: a key cut off mid-paste is still a key). Found by two scans, not one lazy regex: a
+# lazy body retried after every BEGIN of a text full of BEGIN lines is quadratic.
+PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]++ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+PEM_END = re.compile(r"-----END (?:[A-Z0-9]++ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+PEM_BODY = 10_000
 
 _DB_SCHEMES = (
     r"postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|"
     r"oracle|cockroachdb|clickhouse|neo4j(?:\+s)?|cassandra|couchdb|memcached|elasticsearch"
 )
-DB_URL = re.compile(
-    r"(?<![A-Za-z0-9+])(?:jdbc:)?(?i:" + _DB_SCHEMES + r")(?:\+[a-z0-9]+)?://[^\s\"'<>，。；）)]{1,500}"
+DB_URL = compile_gated(
+    r"(?<![A-Za-z0-9+])(?:jdbc:)?(?i:" + _DB_SCHEMES + r")(?:\+[a-z0-9]++)?://[^\s\"'<>，。；）)]{1,500}"
 )
-JDBC = re.compile(r"jdbc:[a-z0-9]+:[^\s\"'<>，。；]{3,500}")
+JDBC = compile_gated(r"jdbc:[a-z0-9]++:[^\s\"'<>，。；]{3,500}")
 # ODBC / ADO.NET: Key=Value; pairs that include a password.
-ODBC = re.compile(
+ODBC = compile_gated(
     r"(?i:(?:Server|Data Source|Host|Driver|Provider|Database|Initial Catalog|User ID|Uid)"
-    r"\s*=[^;\n]{1,200};(?:\s*[A-Za-z ]{2,30}\s*=[^;\n]{0,200};?){1,15})"
+    r"\s*+=[^;\n]{1,200};(?:\s*+[A-Za-z ]{2,30}\s*+=[^;\n]{0,200};?){1,15})"
 )
 ODBC_PASSWORD = re.compile(r"(?i)(?:password|pwd)\s*=")
 def shaped_keys(text: str) -> Iterator[Hit | None]:
@@ -64,8 +68,18 @@ def shaped_keys(text: str) -> Iterator[Hit | None]:
 def private_keys(text: str) -> Iterator[Hit | None]:
     if "-----BEGIN" not in text:
         return
-    for m in PEM.finditer(text):
-        yield Hit(m.start(), m.end(), "Private Key", PL.PL4, "pem", 0.99)
+    pos = 0
+    while (begin := PEM_BEGIN.search(text, pos)) is not None:
+        end = PEM_END.search(text, begin.end(), begin.end() + PEM_BODY + 64)
+        if end is not None and end.start() <= begin.end() + PEM_BODY:
+            stop = end.end()
+        elif len(text) - begin.end() <= PEM_BODY:
+            stop = len(text) - 1 if text.endswith("\n") else len(text)  # where "$" would match
+        else:
+            pos = begin.start() + 1
+            continue
+        yield Hit(begin.start(), stop, "Private Key", PL.PL4, "pem", 0.99)
+        pos = max(stop, begin.start() + 1)
 
 
 def connection_strings(text: str) -> Iterator[Hit | None]:

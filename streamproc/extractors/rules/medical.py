@@ -14,51 +14,52 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .gate import compile_gated
 from .text import Hit, L, R, hit, word_trie
 
-_SEVERITY = (r"(?:(?i:mild|moderate|severe|chronic|acute|early[- ]stage|stage [1-4IV]+|primary|"
-             r"seasonal|recurrent|diagnosed)\s+|轻度|中度|重度|慢性|急性|原发性|继发性|早期|晚期)?")
+_SEVERITY = (r"(?:(?i:mild|moderate|severe|chronic|acute|early[- ]stage|stage [1-4IV]++|primary|"
+             r"seasonal|recurrent|diagnosed)\s++|轻度|中度|重度|慢性|急性|原发性|继发性|早期|晚期)?")
 
 # Measured values. Each alternative carries its own unit so a bare number is never taken.
 _VITALS = re.compile(
     L + r"(?:\d{2,3}\s?/\s?\d{2,3}\s?(?i:mmHg)"                                  # 140/90 mmHg
-    r"|(?i:blood pressure|BP)\s*(?:of|is|was|at|:)?\s*\d{2,3}\s?/\s?\d{2,3}"        # BP 140/90
-    r"|(?i:BMI)\s*(?:of|is|was|:|是|为)?\s*\d{2}(?:\.\d)?"                          # BMI 27.4
+    r"|(?i:blood pressure|BP)\s*+(?:of|is|was|at|:)?\s*+\d{2,3}\s?/\s?\d{2,3}"        # BP 140/90
+    r"|(?i:BMI)\s*+(?:of|is|was|:|是|为)?\s*+\d{2}(?:\.\d)?"                          # BMI 27.4
     r"|\d{2,3}(?:\.\d)?\s?(?i:kg|kgs|lbs?|pounds|公斤|斤)(?![A-Za-z])"               # 80kg
     r"|\d{3}(?:\.\d)?\s?(?:cm|厘米)(?![A-Za-z])"                                   # 172 cm
     r"|\d{2,3}\s?(?i:bpm)"                                                         # 88 bpm
     r"|\d{1,2}(?:\.\d)?\s?(?i:mmol/L|mg/dL)"                                       # 7.8 mmol/L
-    r"|(?i:A1C|HbA1c)\s*(?:of|is|was|:)?\s*\d{1,2}(?:\.\d)?\s?%"                   # A1C 6.8%
-    r"|(?i:blood type)\s*(?:is|:)?\s*(?:AB|A|B|O)[+-]?(?![A-Za-z])"                # blood type O+
-    r"|血型\s*(?:是|为)?\s*(?:AB|A|B|O)型?"
-    r"|(?:血压|高压|低压)\s*(?:是|为|到了|达到)?\s*\d{2,3}\s?/\s?\d{2,3}"
-    r"|(?:血糖|空腹血糖)\s*(?:是|为)?\s*\d{1,2}(?:\.\d)?"
-    r"|(?<=体重)\s*(?:是|为|降到了?|涨到了?)?\s*\d{2,3}(?:\.\d)?\s?(?:kg|公斤|斤)"
-    r"|(?<=身高)\s*(?:是|为)?\s*\d{3}(?:\.\d)?\s?(?:cm|厘米)"
-    r"|(?i:SpO2|blood oxygen)\s*(?:of|is|:)?\s*\d{2,3}\s?%"
+    r"|(?i:A1C|HbA1c)\s*+(?:of|is|was|:)?\s*+\d{1,2}(?:\.\d)?\s?%"                   # A1C 6.8%
+    r"|(?i:blood type)\s*+(?:is|:)?\s*+(?:AB|A|B|O)[+-]?(?![A-Za-z])"                # blood type O+
+    r"|血型\s*+(?:是|为)?\s*+(?:AB|A|B|O)型?"
+    r"|(?:血压|高压|低压)\s*+(?:是|为|到了|达到)?\s*+\d{2,3}\s?/\s?\d{2,3}"
+    r"|(?:血糖|空腹血糖)\s*+(?:是|为)?\s*+\d{1,2}(?:\.\d)?"
+    r"|(?<=体重)\s*+(?:是|为|降到了?|涨到了?)?\s*+\d{2,3}(?:\.\d)?\s?(?:kg|公斤|斤)"
+    r"|(?<=身高)\s*+(?:是|为)?\s*+\d{3}(?:\.\d)?\s?(?:cm|厘米)"
+    r"|(?i:SpO2|blood oxygen)\s*+(?:of|is|:)?\s*+\d{2,3}\s?%"
     r")" + R
 )
 
 # Clinical verbs in Chinese take the fact that follows: 确诊为胃食管反流病, 服用二甲双胍, 去XX医院复查.
-_ZH_CLINICAL = re.compile(
+_ZH_CLINICAL = compile_gated(
     r"(?:确诊(?:为|了|患有)?|诊断为|被诊断出|患有|患上了?|得了|服用(?:了)?|在吃|开了|做了|接受了?)"
     r"(?P<fact>[\u4e00-\u9fffA-Za-z0-9（）()]{2,12}?)(?=[，。,；;！!？?、\s]|$|后|的|是|和|并|来|以|，)"
 )
-_EN_CLINICAL = re.compile(
+_EN_CLINICAL = compile_gated(
     L + r"(?i:diagnosed with|suffer(?:s|ing)? from|prescribed|on medication for|"
-    r"being treated for|in treatment for|recovering from|had (?:a |an )?(?:surgery|operation) (?:on|for))\s+"
-    r"(?:(?:a|an|the|my)\s+)?(?P<fact>[A-Za-z0-9'\-]+(?:\s+[A-Za-z0-9'\-]+){0,3}?)(?=[,.;:!?)]|\s+(?:and|but|which|so|since|after|last|this|because)\b|$)"
+    r"being treated for|in treatment for|recovering from|had (?:a |an )?(?:surgery|operation) (?:on|for))\s++"
+    r"(?:(?:a|an|the|my)\s++)?(?P<fact>[A-Za-z0-9'\-]++(?:\s++[A-Za-z0-9'\-]++){0,3}?)(?=[,.;:!?)]|\s+(?:and|but|which|so|since|after|last|this|because)\b|$)"
 )
 _CLINIC = re.compile(
     r"(?:[\u4e00-\u9fff]{2,8}?(?:医院|诊所|门诊|卫生院|专科医院)|(?:挂了?|去看了?)[\u4e00-\u9fff]{1,6}?科(?:的号)?)"
-    r"|" + L + r"(?:[A-Z][a-z]+\s){1,4}(?:Hospital|Clinic|Medical Center|Health Centre|Health Center)" + R
+    r"|" + L + r"(?:[A-Z][a-z]++\s){1,4}(?:Hospital|Clinic|Medical Center|Health Centre|Health Center)" + R
 )
 
 
 @cache
 def _lexicon_pattern() -> re.Pattern[str]:
     terms = lexicons.load("conditions") | lexicons.load("medications")
-    return re.compile(_SEVERITY + word_trie(terms), re.IGNORECASE)
+    return compile_gated(_SEVERITY + word_trie(terms), re.IGNORECASE)
 
 
 # A condition named in an article ("rates of type 2 diabetes") is not anyone's health record;

@@ -43,7 +43,9 @@ _SELF_EN = re.compile(
     r"|\bthis\sis|\bI'm|\bI\sam|\bit's)\s(?P<name>" + _FULL + r")" + R
     + r"|(?P<name2>(?!))"
 )
-_HERE_SPEAKING = re.compile(r"(?m:^\s*(?:(?:Hi|Hello|Hey)(?:\sthere)?,?\s)?(?P<name2>" + _TOKEN + r"\s" + _TOKEN
+# "[^\S\n]*+", not "\s*": "^" is every line start, and "\s*" would rescan a run of newlines
+# from each of them (quadratic).
+_HERE_SPEAKING = re.compile(r"(?m:^[^\S\n]*+(?:(?:Hi|Hello|Hey)(?:\sthere)?,?\s)?(?P<name2>" + _TOKEN + r"\s" + _TOKEN
                             + r")(?:\shere|\sspeaking)\b)|(?P<name>(?!))")
 _STRONG_SELF = re.compile(r"(?i)name|call me|sign")
 _WITH_CUES = ("with ", "replying to", "reply to", "told ", "asked ", "called ", "texted ", "emailed ", "met ", "visited ",

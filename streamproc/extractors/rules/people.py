@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
-_NAME_TOKEN = r"[A-Z][a-zà-ÿ]+(?:[-'’][A-Z]?[a-zà-ÿ]+)?"
+_NAME_TOKEN = r"[A-Z][a-zà-ÿ]++(?:[-'’][A-Z]?[a-zà-ÿ]++)?"
 _NAME = _NAME_TOKEN + r"(?: (?:[A-Z]\. )?" + _NAME_TOKEN + r"){0,2}"
 # Capitalised words that follow "my colleague" but are not names.
 _NOT_NAMES = frozenset({"I", "The", "And", "But", "So", "He", "She", "They", "We", "You", "It", "His",
@@ -27,10 +28,11 @@ _NOT_NAMES = frozenset({"I", "The", "And", "But", "So", "He", "She", "They", "We
                         "Dear", "Yes", "No", "Just", "If", "In", "On", "At", "For", "With", "From"})
 _TITLE_STRIP = re.compile(r"^(?:(?:Dr|Prof|Mr|Mrs|Ms|Miss|Mx|Rev|Capt|Col|Lt|Sgt|Gen)\.?\s+|"
                           r"(?:Doctor|Professor|Lieutenant Colonel|Colonel|Captain|Major|General|Sir|Dame)\s+)+")
-_SUFFIX_STRIP = re.compile(r"\s*(?:\((?:Ret|ret)\.?\)|,?\s*(?:Jr|Sr|PhD|MD|Esq)\.?|\s+I{2,3})$")
+# Starts at the first space of a run (a scan never restarts inside one); "III" needs a space before.
+_SUFFIX_STRIP = re.compile(r"(?<!\s)\s*+(?:\((?:Ret|ret)\.?\)|,?\s*+(?:Jr|Sr|PhD|MD|Esq)\.?|(?<=\s)I{2,3})$")
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: real names come from the stream, one per user
 def name_variants(real_name: str) -> tuple[str, ...]:
     """The user's name as people write it: full, without titles/suffixes, first + last."""
     full = real_name.strip()
@@ -45,10 +47,10 @@ def name_variants(real_name: str) -> tuple[str, ...]:
     return tuple(sorted((v for v in variants if len(v) >= 2), key=len, reverse=True))
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _real_name_pattern(real_name: str) -> re.Pattern[str]:
-    alts = "|".join(re.escape(v).replace(r"\ ", r"[\s\u00a0]+") for v in name_variants(real_name))
-    return re.compile(L + "(?:" + alts + ")" + R, re.IGNORECASE)
+    alts = "|".join(re.escape(v).replace(r"\ ", r"[\s\u00a0]++") for v in name_variants(real_name))
+    return compile_gated(L + "(?:" + alts + ")" + R, re.IGNORECASE)
 
 
 def real_names(text: str, real_name: str | None) -> Iterator[Hit | None]:
@@ -68,20 +70,23 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                 + "|[" + "".join(sorted(n for n in names if len(n) == 1)) + "])")
     return {
         # "my (late) colleague, Priya Nair" -> relationship phrase + the name.
-        "rel_en": re.compile(
-            r"(?P<rel>" + L + r"(?i:my|our|your)\s+(?:(?i:late|dear|older|younger|little|big|best|old|former|new)\s+)?"
-            + rel_en + r")(?:,?\s+(?P<name>(?:" + titles + r"\s+)?" + _NAME + r"))?" + R),
+        "rel_en": compile_gated(
+            r"(?P<rel>" + L + r"(?i:my|our|your)\s++(?:(?i:late|dear|older|younger|little|big|best|old|former|new)\s++)?"
+            + rel_en + r")(?:,?\s++(?P<name>(?:" + titles + r"\s++)?" + _NAME + r"))?" + R),
         # "我同事小王", "妻子Anna", "我老婆王丽"
-        "rel_zh": re.compile(
+        "rel_zh": compile_gated(
             r"(?:我的?|我们的?)?(?P<rel>" + rel_zh + r")\s?(?P<name>[A-Z][a-zà-ÿ]+(?:\s[A-Z][a-zà-ÿ]+)?|"
             r"小[\u4e00-\u9fff]|老[\u4e00-\u9fff](?![\u4e00-\u9fff])|" + surnames + r"[\u4e00-\u9fff]{1,2}(?=[，。,、\s的说也和]))?"),
         # "Dr. Ingrid Halvorsen", "Prof. Lee"
-        "title": re.compile(L + r"(?P<name>" + titles + r"\s+" + _NAME + r")" + R),
+        "title": compile_gated(L + r"(?P<name>" + titles + r"\s++" + _NAME + r")" + R),
         # "王医生", "李老师", "Anna女士"
-        "title_zh": re.compile(
-            r"(?P<name>(?:" + surnames + r"|[A-Z][a-zà-ÿ]+)(?:医生|大夫|老师|教授|律师|先生|女士|小姐|经理|主任|护士|阿姨|师傅))"),
+        "title_zh": compile_gated(
+            r"(?P<name>(?:" + surnames + r"|(?<![A-Za-zà-ÿ])[A-Z][a-zà-ÿ]++)(?:医生|大夫|老师|教授|律师|先生|女士|小姐|经理|主任|护士|阿姨|师傅))"),
         # "Dear Tom," / "Hi Dr. Moreno," at the start of a line.
-        "salutation": re.compile(r"(?m)^\s*(?:Dear|Hi|Hello|Hey)\s+(?P<name>(?:" + titles + r"\s+)?" + _NAME + r")\s*[,!:]"),
+        # "^" is every line start: "[^\S\n]*" keeps each attempt on its own line (a run of
+        # newlines would otherwise be rescanned from every one of them).
+        "salutation": re.compile(r"(?m)^[^\S\n]*+(?:Dear|Hi|Hello|Hey)\s++(?P<name>(?:" + titles + r"\s++)?" + _NAME
+                                 + r")\s*+[,!:]"),
     }
 
 

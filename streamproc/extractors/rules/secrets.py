@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .gate import compile_gated
 from .text import SECRET_TRAIL, Hit, L, R, hit
 
 # family -> (privacy type, cue alternation). Longer, more specific cues come first in the
@@ -22,7 +23,7 @@ _CUES: dict[str, tuple[str, str]] = {
         r"(?i:one[- ]time (?:pass)?(?:code|password|pin)|verification code|verify code|"
         r"confirmation code|security code sent|auth(?:entication|orization)? code|"
         r"(?:sms|email|e-mail|text|login|access|activation|2fa|mfa|otp|totp) code|"
-        r"\d-digit (?:sms |text |email )?code|otp|2fa|mfa|"
+        r"[0-9]-digit (?:sms |text |email )?code|otp|2fa|mfa|"
         r"recovery (?:code|key)|backup codes?|code)"
         r"|验证码|驗證碼|校验码|校驗碼|动态码|动态密码|一次性密码|激活码|短信码|确认码|授权码|"
         r"恢复码|备用码|恢复密钥"
@@ -48,7 +49,7 @@ _CUES: dict[str, tuple[str, str]] = {
 # Words between cue and value: no digits (the value is the first digit-bearing token), no
 # sentence end, at most 40 characters.
 _GAP = r"(?P<gap>[^\d\n。！？!?；;，]{0,40}?)"
-_SEP = r"(?P<sep>\s*(?:[:：=]|(?i:\bis\b|\bwas\b|\bare\b)|就是|是|为|為|:)\s*|\s*)"
+_SEP = r"(?P<sep>\s*+(?:[:：=]|(?i:\bis\b|\bwas\b|\bare\b)|就是|是|为|為|:)\s*+|\s*+)"
 _QUOTED = r"[\"'“‘「『](?P<quoted>[^\"'”’」』\n]{3,64})[\"'”’」』]"
 # One-time codes and tokens: alnum groups joined by single dashes, with at least one digit.
 _CODE = r"(?<![A-Za-z0-9+\-_.@/#])(?P<code>(?=[A-Za-z\-]{0,30}\d)(?:[A-Za-z0-9]{1,16}-){0,3}[A-Za-z0-9]{2,64})(?![A-Za-z0-9@]|-\w|\.\d)"
@@ -59,7 +60,7 @@ _VALUE = {"otp": _CODE, "cvv": _CODE, "pin": _CODE, "token": _CODE, "password": 
           "key": _SECRET}
 
 _PATTERNS = {
-    family: re.compile(
+    family: compile_gated(
         r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
         + _GAP + _SEP + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")"
     )
@@ -70,7 +71,7 @@ _NOT_A_CODE_BEFORE = re.compile(r"(?i)(?:zip|postal|post|area|country|promo|disc
                                 r"dress|source|error|status|qr|bar|tax|product|course)\s*$")
 _DATE_OR_TIME = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}:\d{2})$")
 _CARD_OR_PHONE_TAIL = re.compile(r"(?:尾号|尾數|尾数|后四位|末四位|(?i:ending in|ends in|last (?:4|four)(?: digits)?))"
-                                 r"\s*(?:是|为|:|：)?\s*$")
+                                 r"\s*+(?:是|为|:|：)?\s*+$")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _STOP_VALUES = frozenset({"none", "null", "empty", "same", "wrong", "correct", "incorrect", "weak",
                           "strong", "expired", "changed", "invalid", "required", "here", "below"})
@@ -137,8 +138,8 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
 
 # The value can come first: "that 316-508 code", "the KLM-4471 2FA code", "QWZ-518-TP 令牌",
 # "通过 603158 验证".
-_POSTFIX = re.compile(
-    _CODE + r"\s*(?P<cue>(?i:(?:(?:sms|2fa|mfa|otp|one-time|verification|auth|login|recovery|backup)\s+)?code|otp|"
+_POSTFIX = compile_gated(
+    _CODE + r"\s*+(?P<cue>(?i:(?:(?:sms|2fa|mfa|otp|one-time|verification|auth|login|recovery|backup)\s+)?code|otp|"
     r"(?:auth[- ]?|access |session |security )?token)" + R + r"|验证码|校验码|动态码|令牌|验证(?!码))"
 )
 _POSTFIX_TYPE = {"token": "Token"}

@@ -21,7 +21,7 @@ RNUM = r"(?![A-Za-z0-9]|[.,/_-][0-9])"
 
 # Separators people put between a cue word and its value: "is", ":", "：", "是", "为", quotes.
 CUE_SEP = (
-    r"(?:\s*(?:[:：=]|\bis\b|\bwas\b|\bare\b|是|为|為|:)\s*|\s+)"
+    r"(?:\s*+(?:[:：=]|\bis\b|\bwas\b|\bare\b|是|为|為|:)\s*+|\s++)"
 )
 OPEN_QUOTE = r"[\"'“‘「『《(（\[]?"
 

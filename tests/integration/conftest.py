@@ -16,7 +16,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from streamproc.vault.migrate import migrate
-from streamproc.vault.scratch import asyncpg_dsn, scratch_database
+from streamproc.bench.scratch import asyncpg_dsn, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -151,12 +151,12 @@ async def test_chunks_cut_inside_every_placeholder_form_restore_like_the_whole_r
     assert set(parts) == set(whole) == {w.response_id for w in wholes}
 
 
-async def test_kill9_amid_three_hundred_open_streams_restores_every_chunk_once_as_a_clean_run(settings: Settings, tmp_path: Path) -> None:
-    _, streams = await masked_streams(settings, 300, seed=7)
+async def test_kill9_amid_a_thousand_open_streams_restores_every_chunk_once_as_a_clean_run(settings: Settings, tmp_path: Path) -> None:
+    _, streams = await masked_streams(settings, 1_000, seed=7)
     await produce(settings.kafka, settings.kafka.response_topic, interleaved(streams, range(CHUNKS)))
     total = len(streams) * CHUNKS
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
-    for at in (350, 900):  # mid-stream: every stream is open at both points
+    for at in (1_200, 3_000):  # mid-stream: all 1,000 streams are open at both points
         await wait_restored(settings, at, deadline_s=120)
         worker.kill9()
         worker = WorkerProcess(settings, tmp_path / "worker.log").start()

@@ -18,7 +18,6 @@ from streamproc.bench.scratch import asyncpg_dsn, scratch_database
 from streamproc.vault.migrate import migrate
 from tests.conftest import _script_output, service_missing
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _unavailable(reason: str) -> None:

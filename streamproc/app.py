@@ -30,6 +30,7 @@ from streamproc.vault.connect import connect_args
 from streamproc.vault.crypto import load_or_create_master_key
 from streamproc.vault.keyring import KeyRing, parse_previous_keys
 from streamproc.vault.migrate import migrate
+from streamproc.vault.port import WorkerVault
 from streamproc.vault.store import Vault
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def build_extract_step(settings: Settings, extractor: Extractor, metrics: Metric
     )
 
 
-def build_restore_stage(settings: Settings, vault: Vault, metrics: Metrics, limiter: DeadLetterLimiter) -> StreamRestoreStage:
+def build_restore_stage(settings: Settings, vault: WorkerVault, metrics: Metrics, limiter: DeadLetterLimiter) -> StreamRestoreStage:
     """Whole responses as before; streamed chunks with a hold-back kept as changelogged state."""
     kafka = settings.kafka
     whole = RestoreStage(vault, kafka, metrics, limiter)
@@ -118,7 +119,7 @@ def build_restore_stage(settings: Settings, vault: Vault, metrics: Metrics, limi
 class Worker:
     """The mask and restore flows, the health/metrics server, and what they share."""
 
-    def __init__(self, settings: Settings, vault: Vault, extractor: Extractor, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, vault: WorkerVault, extractor: Extractor, metrics: Metrics) -> None:
         self.settings = settings
         self.vault = vault
         self.extractor = extractor

@@ -13,34 +13,15 @@ and a pseudonym the vault does not know makes the response an UnknownUser dead l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from streamproc.core import masking
 from streamproc.core.errors import UnknownUser
-from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.policy import Action, Policy
 from streamproc.core.restore import restore, wanted_keys
 from streamproc.core.spans import Detection
 from streamproc.core.taxonomy import PrivacyLevel
+from streamproc.vault.port import PlaceholderStore
 from streamproc.wire import CloudResponse, EntityRef, ExtractorInfo, MaskedTurn, RawTurn, RestoredTurn
-
-
-class PlaceholderStore(Protocol):
-    """What the masker needs of the vault (streamproc.vault.store.Vault implements it)."""
-
-    async def get_policies(self, user_ids: Sequence[str]) -> dict[str, Policy]: ...
-
-    async def assign(self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]]) -> list[dict[str, str]]: ...
-
-    async def resolve(self, user_id: str, keys: set[str]) -> dict[str, str]: ...
-
-    async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]: ...
-
-    async def assign_with_pseudonyms(
-        self, items: Sequence[tuple[str, Sequence[PlaceholderRequest], Policy]], pairs: Sequence[tuple[str, str]]
-    ) -> tuple[list[dict[str, str]], list[tuple[str, str]]]: ...
-
-    async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]: ...
 
 
 def turn_policy(stored: Policy, turn: RawTurn) -> Policy:

@@ -33,7 +33,7 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from streamproc.vault.scratch import scratch_database
+from streamproc.bench.scratch import scratch_database
 
 from streamproc.bench import extras, micro, report, stages
 from streamproc.bench.capacity import sizing

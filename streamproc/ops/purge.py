@@ -14,12 +14,12 @@ import logging
 
 from streamproc.core.errors import VaultError
 from streamproc.ops.metrics import Metrics
-from streamproc.vault.store import Vault
+from streamproc.vault.port import WorkerVault
 
 log = logging.getLogger(__name__)
 
 
-async def purge_once(vault: Vault, metrics: Metrics) -> int:
+async def purge_once(vault: WorkerVault, metrics: Metrics) -> int:
     purged = await vault.purge_expired()
     metrics.vault_purged.inc(purged)
     if purged:
@@ -27,7 +27,7 @@ async def purge_once(vault: Vault, metrics: Metrics) -> int:
     return purged
 
 
-async def run_purge(vault: Vault, interval_s: float, metrics: Metrics, stop: asyncio.Event) -> None:
+async def run_purge(vault: WorkerVault, interval_s: float, metrics: Metrics, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await purge_once(vault, metrics)

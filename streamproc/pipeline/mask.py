@@ -15,7 +15,8 @@ from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import TurnText
-from streamproc.masker import PlaceholderStore, mask_turns
+from streamproc.masker import mask_turns
+from streamproc.vault.port import PlaceholderStore
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterKeys, DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.extract import ExtractStep

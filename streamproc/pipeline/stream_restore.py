@@ -31,7 +31,8 @@ from datetime import datetime
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.core.holdback import split
-from streamproc.masker import PlaceholderStore, restore_responses
+from streamproc.masker import restore_responses
+from streamproc.vault.port import PlaceholderStore
 from streamproc.pipeline.restore import RestoreStage
 from streamproc.pipeline.state import KeyedState
 from streamproc.pipeline.types import Output, Record

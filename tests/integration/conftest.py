@@ -8,42 +8,24 @@ integration suite that silently skips proves nothing.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from streamproc.bench.scratch import asyncpg_dsn, scratch_database
 from streamproc.vault.migrate import migrate
-from streamproc.vault.scratch import asyncpg_dsn, scratch_database
+from tests.conftest import _script_output, service_missing
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"Postgres required in CI: {reason}")
-    pytest.skip(f"Postgres not available ({reason}); run infra/postgres.sh start")
+    service_missing(f"Postgres ({reason})", "infra/postgres.sh start")
 
 
 def _discover_pg_url() -> str | None:
-    url = os.environ.get("STREAMPROC_TEST_PG_URL", "").strip()
-    if url:
-        return url
-    script = ROOT / "infra" / "postgres.sh"
-    if not script.exists():
-        return None
-    try:
-        out = subprocess.run([str(script), "url"], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    lines = out.stdout.strip().splitlines()
-    return lines[-1].strip() if out.returncode == 0 and lines else None
+    return os.environ.get("STREAMPROC_TEST_PG_URL", "").strip() or _script_output("infra/postgres.sh", "url")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from aiokafka import TopicPartition
+from aiokafka.errors import UnknownTopicOrPartitionError
 from pydantic import SecretStr
 
 from streamproc.kafka.clients import consumer, plain_producer
@@ -26,10 +27,7 @@ from streamproc.settings import KafkaSettings, Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from streamproc.bench.common import free_port  # noqa: E402  (one definition for bench and tests)
 
 
 def unique_settings(bootstrap: str | KafkaSettings, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
@@ -199,3 +197,27 @@ async def wait_for(predicate: Any, *, deadline_s: float, what: str, interval_s: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(interval_s)
+
+
+async def committed(kafka: KafkaSettings, topic: str) -> int:
+    """How many records of `topic` are committed right now (read_committed last stable offsets);
+    0 while the topic's leaders are not elected yet."""
+    reader = consumer(kafka, isolation_level="read_committed")
+    await reader.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(kafka.partitions)]
+        return sum((await reader.end_offsets(tps)).values())
+    except UnknownTopicOrPartitionError:
+        return 0
+    finally:
+        await reader.stop()
+
+
+async def wait_committed(kafka: KafkaSettings, topic: str, at_least: int, stall_s: float) -> int:
+    """Wait for `at_least` committed records of `topic` while the count keeps growing; fail only
+    after `stall_s` seconds in which it did not grow (a busy machine is slow, not stuck)."""
+    stall = StallClock(stall_s)
+    while (seen := await committed(kafka, topic)) < at_least:
+        stall.check(seen, f"{seen} of {at_least} committed records on {topic}")
+        await asyncio.sleep(0.5)  # polling interval of the progress check, not synchronisation
+    return seen

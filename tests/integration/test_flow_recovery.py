@@ -3,7 +3,6 @@ kill -9 mid-stream, broker restart, Postgres restart, two workers sharing a grou
 
 from __future__ import annotations
 
-import asyncio
 import random
 import subprocess
 from collections import Counter
@@ -11,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from aiokafka import TopicPartition
-from aiokafka.errors import UnknownTopicOrPartitionError
 
 from streamproc.bench.workload import Turn, Workload
 from streamproc.codec import encode
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
-from streamproc.kafka.clients import consumer as kafka_consumer
 from streamproc.kafka.topics import ensure_topics
 from streamproc.masker import mask_turns
 from streamproc.settings import Settings
@@ -27,32 +23,13 @@ from streamproc.vault.migrate import migrate
 from streamproc.vault.store import Vault
 from streamproc.wire import ExtractorInfo, MaskedTurn
 
-from .streams import ROOT, StallClock, WorkerProcess, produce, read_until, unique_settings
+from .streams import ROOT, WorkerProcess, produce, read_until, unique_settings, wait_committed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-async def committed_count(settings: Settings) -> int:
-    """How many masked turns are committed right now (read_committed last stable offsets)."""
-    consumer = kafka_consumer(settings.kafka, isolation_level="read_committed")
-    await consumer.start()
-    try:
-        tps = [TopicPartition(settings.kafka.masked_topic, p) for p in range(settings.kafka.partitions)]
-        return sum((await consumer.end_offsets(tps)).values())
-    except UnknownTopicOrPartitionError:  # leaders not elected yet: no progress to report
-        return 0
-    finally:
-        await consumer.stop()
-
-
 async def wait_progress(settings: Settings, at_least: int, deadline_s: float) -> int:
-    """Wait for `at_least` committed masked turns while the count keeps growing; fail only after
-    `deadline_s` seconds in which it did not grow (a busy machine is slow, not stuck)."""
-    stall = StallClock(deadline_s)
-    while (seen := await committed_count(settings)) < at_least:
-        stall.check(seen, f"{seen} of {at_least} committed masked turns")
-        await asyncio.sleep(0.5)  # polling interval of the progress check, not synchronisation
-    return seen
+    return await wait_committed(settings.kafka, settings.kafka.masked_topic, at_least, deadline_s)
 
 
 async def clean_run(settings: Settings, turns: list[Turn], tmp_path: Path) -> dict[str, str]:

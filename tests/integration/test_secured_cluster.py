@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiokafka import TopicPartition
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAuthorizationFailedError
 from cryptography import x509
@@ -34,7 +33,7 @@ from streamproc.settings import KafkaSettings, Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
 
 from .secured import SecuredCluster, load_cluster
-from .streams import ROOT, WorkerProcess, free_port, produce, read_until, settings_env, wait_for
+from .streams import ROOT, WorkerProcess, committed, free_port, produce, read_until, settings_env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -51,16 +50,6 @@ async def fresh_topics(cluster: SecuredCluster) -> dict[str, KafkaSettings]:
     await ensure_topics(admin_settings)
     await ensure_topics(admin_settings, [admin_settings.identity_topic])  # vault fencing: admin-made too
     return {who: cluster.principal(who, **names) for who in ("admin", "worker", "edge", "cloud")}
-
-
-async def committed(kafka: KafkaSettings, topic: str) -> int:
-    reader = consumer(kafka, isolation_level="read_committed")
-    await reader.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(kafka.partitions)]
-        return sum((await reader.end_offsets(tps)).values())
-    finally:
-        await reader.stop()
 
 
 async def read_denied(kafka: KafkaSettings, topic: str) -> bool:

@@ -9,8 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from aiokafka import TopicPartition
-from aiokafka.errors import UnknownTopicOrPartitionError
 
 from streamproc.app import build_restore_stage, open_vault
 from streamproc.bench.workload import Workload
@@ -19,7 +17,6 @@ from streamproc.core import placeholders
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
 from streamproc.kafka.changelog import ensure_changelog
-from streamproc.kafka.clients import consumer as kafka_consumer
 from streamproc.kafka.topics import ensure_topics
 from streamproc.masker import mask_turns
 from streamproc.ops.metrics import Metrics
@@ -28,7 +25,7 @@ from streamproc.pipeline.types import Record
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, ExtractorInfo, MaskedTurn, RestoredTurn
 
-from .streams import WorkerProcess, produce, read_until, unique_settings, wait_for
+from .streams import WorkerProcess, produce, read_until, unique_settings, wait_committed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -94,23 +91,8 @@ def key_of(value: bytes) -> tuple[str, int]:
     return turn.response_id, turn.chunk_seq if turn.chunk_seq is not None else -1
 
 
-async def committed(settings: Settings, topic: str) -> int:
-    consumer = kafka_consumer(settings.kafka, isolation_level="read_committed")
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
-        return sum((await consumer.end_offsets(tps)).values())
-    except UnknownTopicOrPartitionError:
-        return 0
-    finally:
-        await consumer.stop()
-
-
 async def wait_restored(settings: Settings, at_least: int, deadline_s: float) -> None:
-    async def enough() -> bool:
-        return await committed(settings, settings.kafka.restored_topic) >= at_least
-
-    await wait_for(enough, deadline_s=deadline_s, what=f"{at_least} restored chunks")
+    await wait_committed(settings.kafka, settings.kafka.restored_topic, at_least, deadline_s)
 
 
 def check_exactly_once(outputs: list, expected: dict[tuple[str, int], bytes]) -> None:
@@ -151,12 +133,12 @@ async def test_chunks_cut_inside_every_placeholder_form_restore_like_the_whole_r
     assert set(parts) == set(whole) == {w.response_id for w in wholes}
 
 
-async def test_kill9_amid_three_hundred_open_streams_restores_every_chunk_once_as_a_clean_run(settings: Settings, tmp_path: Path) -> None:
-    _, streams = await masked_streams(settings, 300, seed=7)
+async def test_kill9_amid_a_thousand_open_streams_restores_every_chunk_once_as_a_clean_run(settings: Settings, tmp_path: Path) -> None:
+    _, streams = await masked_streams(settings, 1_000, seed=7)
     await produce(settings.kafka, settings.kafka.response_topic, interleaved(streams, range(CHUNKS)))
     total = len(streams) * CHUNKS
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
-    for at in (350, 900):  # mid-stream: every stream is open at both points
+    for at in (1_200, 3_000):  # mid-stream: all 1,000 streams are open at both points
         await wait_restored(settings, at, deadline_s=120)
         worker.kill9()
         worker = WorkerProcess(settings, tmp_path / "worker.log").start()

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from streamproc.core.taxonomy import PrivacyLevel
-from streamproc.extractors.base import TurnText
-from streamproc.extractors.rules import RulesExtractor
 
-
-def found(text: str, real_name: str | None = None) -> dict[str, tuple[str, PrivacyLevel]]:
-    return {d.original_text: (d.privacy_type, d.privacy_level)
-            for d in RulesExtractor().detect(TurnText("t1", "user", text, real_name))}
+from .rules_support import found
 
 
 def test_users_own_name_is_real_name_including_variant_without_middle_name():

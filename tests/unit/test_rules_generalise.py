@@ -8,14 +8,12 @@ import time
 import pytest
 
 from streamproc.core.taxonomy import PrivacyLevel
-from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
+
+from .rules_support import found
 from streamproc.extractors.rules import extractor as rules_extractor
 
 
-def found(text: str, real_name: str | None = None, preset: str = "default") -> dict[str, tuple[str, PrivacyLevel]]:
-    return {d.original_text: (d.privacy_type, d.privacy_level)
-            for d in RulesExtractor(preset=preset).detect(TurnText("t", "user", text, real_name))}
 
 
 @pytest.mark.parametrize(("text", "value", "typ"), [

@@ -8,14 +8,7 @@ from streamproc.core.taxonomy import PrivacyLevel
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor
 
-
-def found(text: str, real_name: str | None = None) -> dict[str, tuple[str, PrivacyLevel]]:
-    detections = RulesExtractor().detect(TurnText("t1", "user", text, real_name))
-    for d in detections:
-        assert d.original_text in text
-        assert 0.0 <= d.confidence <= 1.0
-        assert d.source.startswith("rules:")
-    return {d.original_text: (d.privacy_type, d.privacy_level) for d in detections}
+from .rules_support import found
 
 
 def test_email_glued_to_chinese_text_is_found_without_the_chinese():

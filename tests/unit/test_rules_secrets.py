@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from streamproc.core.taxonomy import PrivacyLevel
-from streamproc.extractors.base import TurnText
-from streamproc.extractors.rules import RulesExtractor
 
-
-def found(text: str) -> dict[str, tuple[str, PrivacyLevel]]:
-    return {d.original_text: (d.privacy_type, d.privacy_level)
-            for d in RulesExtractor().detect(TurnText("t1", "user", text))}
+from .rules_support import found
 
 
 @pytest.mark.parametrize(("value", "kind"), [

@@ -18,7 +18,7 @@ from streamproc.bench.passes import running_worker, throughput_pass
 from streamproc.bench.workload import Workload
 from streamproc.codec import encode
 from streamproc.settings import Settings
-from streamproc.vault.scratch import scratch_database
+from streamproc.bench.scratch import scratch_database
 
 PREFILL_CHUNK = 20_000  # records produced at a time in a soak, so the bench's own memory stays flat
 

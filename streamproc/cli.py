@@ -199,6 +199,10 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-rate", type=float, default=1_000.0, help="print the sizing (processes, partitions) for this many turns/s")
     p.add_argument("--engine", choices=["pipeline", "vllm"], default="pipeline", help="vllm: GPU extraction bench")
     p.add_argument("--model", help="model directory for --engine vllm")
+    p.add_argument("--soak", type=_positive_int, default=0, help="only a soak: this many turns through one worker, RSS sampled")
+    p.add_argument("--prefill-mappings", type=int, default=0, help="also compare mask throughput on a vault holding this many mappings")
+    p.add_argument("--processes-pass", action="store_true", help="also measure `worker --processes 1` vs 2 (subprocesses)")
+    p.add_argument("--loop-pass", action="store_true", help="also measure the worker on asyncio's loop vs uvloop (subprocesses)")
 
 
 # ----------------------------------------------------------------------------- runners

@@ -301,6 +301,9 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(default_factory=default_state_dir)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio", description="The worker's event loop; uvloop (libuv) only if the bench shows a gain."
+    )
     kafka: KafkaSettings = KafkaSettings()
     vault: VaultSettings = VaultSettings()
     extraction: ExtractionSettings = ExtractionSettings()

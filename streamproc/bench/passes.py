@@ -25,6 +25,7 @@ from rich.progress import Progress
 
 from streamproc.app import Worker, build_extractor, open_vault
 from streamproc.bench.common import KV, prefill, read_stamped, summarize_ms
+from streamproc.bench.stages import cpu_now
 from streamproc.kafka.clients import flow_consumer, plain_producer, transactional_producer
 from streamproc.ops.metrics import Metrics
 from streamproc.settings import KafkaSettings, Settings
@@ -136,7 +137,10 @@ async def running_worker(settings: Settings, flow: str) -> AsyncIterator[Probe]:
     stop = asyncio.Event()
 
     def sample(name: str, **labels: str) -> Callable[[], float]:
-        return lambda: metrics.registry.get_sample_value(name, labels) or 0.0
+        # The counter itself, not registry.get_sample_value: that collects every metric on each
+        # call, and the bench polls every few ms inside the worker's own process.
+        child = metrics.registry._names_to_collectors[name.removesuffix("_total")].labels(**labels)  # noqa: SLF001
+        return lambda: float(child._value.get())  # noqa: SLF001
 
     async with open_vault(settings) as vault:
         extractor = build_extractor(settings, metrics)
@@ -155,14 +159,18 @@ async def running_worker(settings: Settings, flow: str) -> AsyncIterator[Probe]:
 # ---------------------------------------------------------------------------- measuring
 
 
-async def wait_committed(probe: Probe, n: int, progress: Progress | None = None, task_id: Any = None) -> tuple[float, float]:
-    """Poll until `n` outputs are committed; (first consumption, last commit) in perf_counter s."""
+async def wait_committed(probe: Probe, n: int, progress: Progress | None = None, task_id: Any = None,
+                         on_start: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Poll until `n` outputs are committed; (first consumption, last commit) in perf_counter s.
+    `on_start` runs at the first consumption (start-up is not part of a pass's figures)."""
     started: float | None = None
     last_seen, last_change = -1.0, time.perf_counter()
     while True:
         now = time.perf_counter()
         if started is None and probe.consumed() > 0:
             started = now
+            if on_start is not None:
+                on_start()
         done = probe.committed()
         if done >= n and started is not None:
             if progress is not None:
@@ -178,13 +186,28 @@ async def wait_committed(probe: Probe, n: int, progress: Progress | None = None,
         await asyncio.sleep(POLL_S)
 
 
-async def throughput_pass(probe_cm: contextlib.AbstractAsyncContextManager[Probe], n: int, progress: Progress, label: str) -> dict[str, float]:
+async def throughput_pass(probe_cm: contextlib.AbstractAsyncContextManager[Probe], n: int, progress: Progress, label: str,
+                          on_start: Callable[[], None] | None = None, on_end: Callable[[], None] | None = None) -> dict[str, float]:
+    """Turns/s and CPU ms per turn (this process and its children, from the first consumption
+    to the last commit; the bench's own polling is in it too, well under 1% of a core)."""
     task_id = progress.add_task(label, total=n)
+    cpu: list[tuple[float, float]] = []  # (process and children, this thread: the event loop's)
+
+    def begin() -> None:
+        cpu.append((cpu_now(), time.thread_time()))
+        if on_start is not None:
+            on_start()
+
     async with probe_cm as probe:
-        start, end = await wait_committed(probe, n, progress, task_id)
+        start, end = await wait_committed(probe, n, progress, task_id, begin)
+        cpu.append((cpu_now(), time.thread_time()))
+        if on_end is not None:
+            on_end()
     progress.update(task_id, completed=n)
     seconds = end - start
-    return {"turns": n, "seconds": round(seconds, 3), "turns_per_s": round(n / seconds, 1)}
+    return {"turns": n, "seconds": round(seconds, 3), "turns_per_s": round(n / seconds, 1),
+            "cpu_ms_per_turn": round((cpu[1][0] - cpu[0][0]) * 1000 / n, 4),
+            "loop_thread_cpu_ms_per_turn": round((cpu[1][1] - cpu[0][1]) * 1000 / n, 4)}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from streamproc.bench.passes import BenchError
+
 MASK_RATIO_MIN = 0.5
 ADDED_P99_MAX_MS = 50.0
 STREAM_ADDED_P99_MAX_MS = 10.0  # per chunk, over the pass-through (issue #15)
@@ -39,6 +41,40 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:
+    for row in rows:
+        if row["pass"] == name and all(row.get(k) == v for k, v in match.items()):
+            return row
+    raise BenchError(f"no {name} result for {match}")
+
+
+def summary(b: int, rate: float, batch_sizes: tuple[int, ...], throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
+    tps = {name: pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
+    at_rate = {name: pick(latency, name, offered_rate=rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore", "restore_stream")}
+    base = at_rate["baseline_tx"]
+    return {
+        "batch": b,
+        "turns_per_s": tps,
+        "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
+        "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
+        "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
+        # CPU per turn of this process (and its children): steadier than turns/s on a shared machine.
+        "cpu_ms_per_turn": {name: pick(throughput, name, batch=b).get("cpu_ms_per_turn") for name in ("baseline_tx", "mask", "restore")},
+        "mask_to_baseline_ratio_by_batch": {
+            str(size): round(pick(throughput, "mask", batch=size)["turns_per_s"] / pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
+            for size in batch_sizes
+        },
+        "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
+        # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
+        # queueing time and grows with the pass length, not a steady-state figure.
+        "rate_exceeds_capacity": {name: rate > tps[name.removesuffix("_stream")] for name in ("mask", "restore", "restore_stream")},
+        "added_latency_ms": {
+            name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
+            for name in ("mask", "restore", "restore_stream")
+        },
+    }
+
+
 def print_summary(result: dict[str, Any], console: Console) -> None:
     s = result["summary"]
     table = Table(title=f"streamproc bench  {result['started_at']}  ({result['machine']['cpus']} cores)")
@@ -48,6 +84,9 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
         table.add_row(f"throughput {row['pass']} (batch {row['batch']})", f"{row['turns_per_s']:,.0f} turns/s")
     table.add_row("mask / transactional pass-through", f"{s['mask_to_baseline_ratio']:.2f}")
     table.add_row("restore / transactional pass-through", f"{s['restore_to_baseline_ratio']:.2f}")
+    cpu = s.get("cpu_ms_per_turn", {})
+    if all(cpu.get(k) for k in ("baseline_tx", "mask", "restore")):
+        table.add_row("CPU ms per turn: pass-through / mask / restore", f"{cpu['baseline_tx']:.3f} / {cpu['mask']:.3f} / {cpu['restore']:.3f}")
     for name, lat in s["latency_ms"].items():
         table.add_row(f"latency {name} @ {result['config']['rate']:g}/s p50 / p99", f"{lat['p50']:.0f} / {lat['p99']:.0f} ms")
     for name, lat in s["added_latency_ms"].items():

@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 
 from streamproc.bench.scratch import scratch_database
 
-from streamproc.bench import micro, report
+from streamproc.bench import extras, micro, report, stages
 from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
     KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
@@ -49,6 +49,7 @@ from streamproc.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 LATENCY_SECONDS = 10.0  # length of a paced pass at full size
 WARMUP_RECORDS = 8
+FLAME_SECONDS = 6.0  # py-spy samples the start of the mask pass at batch default
 STREAM_CHUNK_CHARS = 16  # about four tokens per chunk
 
 
@@ -67,15 +68,22 @@ class BenchConfig:
     vault_values: int
     vault_resolves: int
     target_rate: float = 1_000.0
+    soak: int = 0  # > 0: only the soak pass, this many turns
+    prefill_mappings: int = 0  # > 0: the prefilled-vault pair
+    processes_pass: bool = False  # worker --processes 1 vs 2 as subprocesses
+    loop_pass: bool = False  # worker with asyncio's loop vs uvloop's, as subprocesses
+    profile_turns: int = 3_000
 
     @classmethod
     def from_args(cls, settings: Settings, args: argparse.Namespace) -> BenchConfig:
         default = settings.batching.max_turns
+        extra = {"soak": args.soak, "prefill_mappings": args.prefill_mappings, "processes_pass": args.processes_pass, "loop_pass": args.loop_pass}
         if args.smoke:
             return cls(min(args.turns, 300), min(args.users, 50), args.seed, args.rate, True, (default,), default,
-                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate)
+                       (1.0,), 0.3, 300, 1_000, 200, args.target_rate, **extra, profile_turns=300)
         return cls(args.turns, args.users, args.seed, args.rate, False, tuple(sorted({16, default, 256})), default,
-                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000, args.target_rate)
+                   (0.25, 0.5, 1.0), LATENCY_SECONDS, min(args.turns, 10_000), 20_000, 5_000, args.target_rate,
+                   **extra, profile_turns=min(args.turns, 3_000))
 
     def latency_turns(self, load: float) -> int:
         return max(50, min(self.turns, int(self.rate * load * self.latency_seconds)))
@@ -116,19 +124,28 @@ def run_bench_from_args(settings: Settings, args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):  # the CLI sets it only when -v is given
         quiet["streamproc"].setLevel(logging.WARNING)
         quiet["aiokafka"].setLevel(logging.ERROR)
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = started.replace("-", "").replace(":", "")
     try:
-        result = asyncio.run(_bench(settings, pg_url, config, console))
+        if config.soak:
+            soak_result = asyncio.run(extras.soak_only(settings, pg_url, config, console, started))
+            path = out_dir / f"soak-{stamp}.json"
+            path.write_text(json.dumps(soak_result, indent=2) + "\n")
+            extras.print_soak(soak_result, Console())
+            print(path)
+            return 0
+        result = asyncio.run(_bench(settings, pg_url, config, console, out_dir / f"bench-{stamp}", started))
     except BenchError as err:
         console.print(f"bench failed: {err}")
         return 1
     finally:
         for name, logger in quiet.items():
             logger.setLevel(levels[name])
-    stamp = result["started_at"].replace("-", "").replace(":", "")
     json_path = out_dir / f"bench-{stamp}.json"
     png_path = report.plot(result, out_dir / f"bench-{stamp}.png")
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     report.print_summary(result, Console())
+    extras.print_profile(result, Console())
     print(json_path)
     print(png_path)
     return 0
@@ -143,8 +160,7 @@ def _warmup(config: BenchConfig) -> list[KV]:
     return _records([Turn(t.raw.model_copy(update={"turn_id": f"warm-{i}"}), t.secrets) for i, t in enumerate(warm)])
 
 
-async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Console) -> dict[str, Any]:
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Console, artefacts: Path, started: str) -> dict[str, Any]:
     turns = list(Workload(users=config.users, seed=config.seed).turns(config.turns))
     records = _records(turns)
     conn, parts = base.kafka, base.kafka.partitions
@@ -182,10 +198,13 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     s = settings(bench_vault(base, db), batch)
                     await registry.create(s.kafka)
                     await prefill(conn, s.kafka.raw_topic, records)
-                    row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
-                    throughput.append({"pass": "mask", "batch": batch, **row})
                     if batch != config.default_batch:
+                        row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
+                        throughput.append({"pass": "mask", "batch": batch, **row})
                         continue
+                    async with stages.flame_graph(artefacts.with_name(artefacts.name + "-flame.svg"), FLAME_SECONDS) as flame:
+                        row = await throughput_pass(running_worker(s, "mask"), len(records), progress, f"mask flow b={batch}")
+                    throughput.append({"pass": "mask", "batch": batch, **row})
                     masked = await read_values(conn, s.kafka.masked_topic, parts, len(records))
                     checks["mask_outputs"] = len(masked)
                     checks["planted_values_leaked"] = count_leaks(turns, masked)
@@ -194,6 +213,12 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     await prefill(conn, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
                     row = await throughput_pass(running_worker(r, "restore"), len(masked), progress, f"restore flow b={batch}")
                     throughput.append({"pass": "restore", "batch": batch, **row})
+
+            # ---- where the time goes, and whether it stays flat
+            unprofiled = report.pick(throughput, "mask", batch=config.default_batch)
+            profile = await extras.stage_profile(base, pg_url, config, registry, records, unprofiled, artefacts, progress)
+            profile["flame_graph"] = flame
+            growth = await extras.growth_passes(base, pg_url, config, registry, records, progress)
 
             # ---- latency at paced loads
             warm = _warmup(config)
@@ -241,8 +266,10 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         "vault": vault,
         "extractor": extractor,
         "checks": checks,
+        "profile": profile,
+        "growth": growth,
     }
-    result["summary"] = _summary(config, throughput, latency)
+    result["summary"] = report.summary(config.default_batch, config.rate, config.batch_sizes, throughput, latency)
     result["targets"] = report.targets(result)
     result["sizing"] = _sizing(config, result)
     return result
@@ -276,39 +303,6 @@ def _sizing(config: BenchConfig, result: dict[str, Any]) -> dict[str, Any]:
         vault_new_per_s=result["vault"]["postgres"]["new_mappings_per_s"],
         new_mappings_per_turn=sum(len(t.secrets) for t in sample) / len(sample),  # an upper bound: repeats are recalls
     )
-
-
-def _pick(rows: list[dict[str, Any]], name: str, **match: Any) -> dict[str, Any]:
-    for row in rows:
-        if row["pass"] == name and all(row.get(k) == v for k, v in match.items()):
-            return row
-    raise BenchError(f"no {name} result for {match}")
-
-
-def _summary(config: BenchConfig, throughput: list[dict[str, Any]], latency: list[dict[str, Any]]) -> dict[str, Any]:
-    b = config.default_batch
-    tps = {name: _pick(throughput, name, batch=b)["turns_per_s"] for name in ("baseline_tx", "baseline_plain", "mask", "restore")}
-    at_rate = {name: _pick(latency, name, offered_rate=config.rate)["latency_ms"] for name in ("baseline_tx", "mask", "restore", "restore_stream")}
-    base = at_rate["baseline_tx"]
-    return {
-        "batch": b,
-        "turns_per_s": tps,
-        "mask_to_baseline_ratio": round(tps["mask"] / tps["baseline_tx"], 3),
-        "restore_to_baseline_ratio": round(tps["restore"] / tps["baseline_tx"], 3),
-        "mask_to_plain_ratio": round(tps["mask"] / tps["baseline_plain"], 3),
-        "mask_to_baseline_ratio_by_batch": {
-            str(size): round(_pick(throughput, "mask", batch=size)["turns_per_s"] / _pick(throughput, "baseline_tx", batch=size)["turns_per_s"], 3)
-            for size in config.batch_sizes
-        },
-        "latency_ms": {name: {"p50": lat["p50"], "p99": lat["p99"]} for name, lat in at_rate.items()},
-        # Above its measured capacity a flow's queue grows for the whole pass: its latency is then
-        # queueing time and grows with the pass length, not a steady-state figure.
-        "rate_exceeds_capacity": {name: config.rate > tps[name.removesuffix("_stream")] for name in ("mask", "restore", "restore_stream")},
-        "added_latency_ms": {
-            name: {"p50": round(at_rate[name]["p50"] - base["p50"], 3), "p99": round(at_rate[name]["p99"] - base["p99"], 3)}
-            for name in ("mask", "restore", "restore_stream")
-        },
-    }
 
 
 def _machine(bootstrap: str, pg_url: str) -> dict[str, Any]:

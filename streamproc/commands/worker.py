@@ -82,4 +82,14 @@ def _serve(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:  # asyncio.run has no loop_factory before 3.12
+        runner.run(main())
+
+
+def _loop_factory(settings: Settings) -> Any:
+    """uvloop's loop when configured (a compiled loop: less CPU per socket event), else asyncio's."""
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None

@@ -26,7 +26,7 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     env.update(STREAMPROC_KAFKA__BOOTSTRAP_SERVERS=kafka_bootstrap, STREAMPROC_VAULT__URL=pg_url, STREAMPROC_STATE_DIR=str(tmp_path / "state"))
     out = tmp_path / "bench"
     done = subprocess.run(
-        [sys.executable, "-m", "streamproc.cli", "bench", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "streamproc.cli", "bench", "--smoke", "--prefill-mappings", "200", "--out", str(out)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -57,3 +57,26 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert hostile["cases"] > 0 and _positive(hostile["worst_ms"]) and hostile["worst_ms"] >= hostile["median_case_ms"]
     assert {"p50", "p99"} <= summary["added_latency_ms"]["restore_stream"].keys()
     assert len(result["targets"]) == 6 and all(isinstance(t["pass"], bool) for t in result["targets"])
+
+    profile = result["profile"]
+    assert set(profile["cpu_ms_per_turn_by_stage"]) >= {"decode", "extraction", "vault", "plan_and_render", "encode", "kafka_client"}
+    assert _positive(profile["cpu_ms_per_turn"]) and _positive(profile["cpu_ms_per_turn_by_stage"]["extraction"])
+    assert Path(profile["cprofile"]).exists()
+    flame = profile["flame_graph"]
+    assert ("path" in flame and Path(flame["path"]).exists()) or "error" in flame  # py-spy may not be allowed to attach
+    prefilled = result["growth"]["prefilled_vault"]
+    assert prefilled["prefill"]["mappings"] == 200 and _positive(prefilled["prefilled_to_empty_ratio"])
+
+
+def test_soak_reports_memory_samples_and_a_slope(kafka_bootstrap: str, pg_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
+    env.update(STREAMPROC_KAFKA__BOOTSTRAP_SERVERS=kafka_bootstrap, STREAMPROC_VAULT__URL=pg_url, STREAMPROC_STATE_DIR=str(tmp_path / "state"))
+    done = subprocess.run(
+        [sys.executable, "-m", "streamproc.cli", "bench", "--soak", "400", "--users", "20", "--out", str(tmp_path)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [path] = tmp_path.glob("soak-*.json")
+    soak = json.loads(path.read_text())
+    assert soak["turns"] == 400 and _positive(soak["turns_per_s"]) and _positive(soak["rss_mb_last"])
+    assert len(soak["samples"]) >= 2 and isinstance(soak["growth_mb_per_million_turns"], float)

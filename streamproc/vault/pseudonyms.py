@@ -29,20 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streamproc.core.errors import VaultError
 from streamproc.vault.assign import chunks
-from streamproc.vault.crypto import KEY_BYTES, UserKeys
+from streamproc.vault.crypto import KEY_BYTES, UserKeys, _frame
 from streamproc.vault.engine import dialect_insert
 from streamproc.vault.tables import Pseudonym
 
 _INFO = b"streamproc/vault/pseudonym/v1"
 _CHARS = 32  # hex characters: 128 bits
-
-
-def _frame(*parts: str) -> bytes:
-    out = bytearray()
-    for part in parts:
-        raw = part.encode("utf-8")
-        out += len(raw).to_bytes(4, "big") + raw
-    return bytes(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,3 +221,16 @@ async def wait_committed(kafka: KafkaSettings, topic: str, at_least: int, stall_
         stall.check(seen, f"{seen} of {at_least} committed records on {topic}")
         await asyncio.sleep(0.5)  # polling interval of the progress check, not synchronisation
     return seen
+
+
+def cloud_text(records: Iterable[Any]) -> str:
+    """Everything the cloud reads on masked-dialogue, minus the keyed pseudonyms. A pseudonym is
+    32 hex characters of HMAC output that carries no value, but a planted 6-digit code occurs in
+    one by chance often enough (about one run in three over a thousand turns) to fail a leak check."""
+    out = []
+    for record in records:
+        value = json.loads(record.value)
+        value.pop("user_id", None)
+        value.pop("session_id", None)
+        out.append(json.dumps(value, ensure_ascii=False))
+    return "\n".join(out)

@@ -17,7 +17,7 @@ from streamproc.codec import encode
 from streamproc.settings import Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
 
-from .streams import ROOT, produce, read_until, unique_settings, wait_for
+from .streams import ROOT, cloud_text, produce, read_until, unique_settings, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ async def test_thousand_turns_from_many_users_come_out_once_each_in_order_and_ma
     assert by_partition_order == expected_order
 
     secrets = {s for t in turns for s in t.secrets}
-    wire = b"\n".join(r.value for r in records).decode()
+    wire = cloud_text(records)
     leaked = [s for s in secrets if s in wire]
     assert not leaked, f"{len(leaked)} planted values reached the masked topic"
 

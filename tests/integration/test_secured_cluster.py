@@ -33,7 +33,7 @@ from streamproc.settings import KafkaSettings, Settings
 from streamproc.wire import CloudResponse, MaskedTurn, RestoredTurn
 
 from .secured import SecuredCluster, load_cluster
-from .streams import ROOT, WorkerProcess, committed, free_port, produce, read_until, settings_env, wait_for
+from .streams import ROOT, WorkerProcess, cloud_text, committed, free_port, produce, read_until, settings_env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +115,7 @@ async def test_mask_and_restore_run_exactly_once_as_worker_under_least_privilege
         records = await read_until(who["cloud"], kafka.masked_topic, count=300, deadline_s=150)
         masked = [MaskedTurn.model_validate_json(r.value) for r in records]
         assert sorted(m.turn_id for m in masked) == sorted(t.raw.turn_id for t in turns)
-        wire = b"\n".join(r.value for r in records).decode()
+        wire = cloud_text(records)
         assert not [s for t in turns for s in t.secrets if s in wire], "planted values reached the cloud"
         assert len(await read_until(who["admin"], kafka.dead_letter_topic, count=1, deadline_s=30)) == 1
 

@@ -4,7 +4,7 @@
 # available here, so the broker jars come from Maven Central via
 # infra/kafka/pom.xml and are cached in ~/.m2.
 #
-#   infra/kafka.sh start|stop|restart|status|url|logs
+#   infra/kafka.sh start|stop|restart|fresh|status|url|logs
 #   infra/kafka.sh console-consumer --topic T [--from-beginning] [--max-messages N]
 #                                   [--isolation-level read_committed] ...
 #   infra/kafka.sh console-producer --topic T        (lines from stdin)
@@ -24,7 +24,8 @@
 #   STREAMPROC_KAFKA_CONTROLLER_PORT  KRaft controller       (default PORT+1)
 #   STREAMPROC_STATE_DIR              state root             (default ~/.cache/streamproc)
 #   STREAMPROC_KAFKA_HEAP             broker max heap        (default 512m)
-#   STREAMPROC_KAFKA_START_TIMEOUT    readiness deadline, s  (default 90)
+#   STREAMPROC_KAFKA_START_TIMEOUT    readiness deadline, s  (default 300: a broker holding thousands
+#                                     of test topics needs minutes to reload them on a busy machine)
 #   STREAMPROC_KAFKA_AUTO_CREATE      auto.create.topics.enable (default false)
 # stdout carries only what a caller may capture (the bootstrap address for
 # `url` and as the last line of `start`, console-consumer records); progress
@@ -50,7 +51,7 @@ LOGS="$STATE/logs"
 PIDFILE="$STATE/kafka.pid"
 CPFILE="$STATE/classpath"
 BOOTSTRAP="127.0.0.1:$PORT"
-TIMEOUT="${STREAMPROC_KAFKA_START_TIMEOUT:-90}"
+TIMEOUT="${STREAMPROC_KAFKA_START_TIMEOUT:-300}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Short-lived CLI JVMs: start fast, small heap, log warnings to stderr only.
 TOOL_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
@@ -327,6 +328,9 @@ case "${1:-}" in
   start)   lock; cmd_start ;;
   stop)    lock; cmd_stop ;;
   restart) lock; cmd_stop; cmd_start ;;
+  # Stop, delete every topic and the metadata, start empty (CI: topics of earlier runs only slow
+  # every start and restart down).
+  fresh)   lock; cmd_stop; rm -rf "$DATA"; cmd_start ;;
   status)  cmd_status ;;
   url)     echo "$BOOTSTRAP" ;;
   logs)    show_logs "${2:-100}" ;;
@@ -335,5 +339,5 @@ case "${1:-}" in
   console-producer) shift; run_tool org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$BOOTSTRAP" ${ADMIN_CONFIG[@]+--producer.config "$STATE/admin.properties"} "$@" ;;
   topics)  shift; run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" ${ADMIN_CONFIG[@]+"${ADMIN_CONFIG[@]}"} "$@" ;;
   tool)    shift; [[ $# -ge 1 ]] || die "usage: $0 tool MAIN_CLASS [ARGS...]"; run_tool "$@" ;;
-  *) echo "usage: $0 [--secure] start|stop|restart|status|url|client-config|logs|console-consumer|console-producer|topics|tool" >&2; exit 2 ;;
+  *) echo "usage: $0 [--secure] start|stop|restart|fresh|status|url|client-config|logs|console-consumer|console-producer|topics|tool" >&2; exit 2 ;;
 esac

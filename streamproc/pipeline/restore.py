@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from streamproc.codec import decode, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.masker import restore_responses
-from streamproc.vault.port import PlaceholderStore
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.mask import StageStore

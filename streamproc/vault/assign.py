@@ -1,6 +1,7 @@
 """Placeholder assignment for a whole micro-batch in one transaction and a handful of statements.
 
-Steps (each is one statement, or one per 400 keys):
+Steps (each is one statement on Postgres; on SQLite one per chunk of keys). The statements
+themselves, where the backends differ, are in dialects.py; this module is the logic only.
 1. users: read wrapped DEKs; create missing users (`ON CONFLICT DO NOTHING`) and re-read, so a
    user created concurrently by another worker ends up with exactly one DEK.
 2. mappings: look up every (user, keyed hash) of the batch.
@@ -25,8 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, LargeBinary, Text, and_, bindparam, cast, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,13 +36,21 @@ from streamproc.core.placeholders import canonical_key, format_placeholder
 from streamproc.core.policy import Action, Policy
 from streamproc.core.taxonomy import PrivacyLevel, canonical_type, type_name
 from streamproc.vault.crypto import UserKeys, new_dek, unwrap_dek, wrap_dek
-from streamproc.vault.engine import dialect_insert
+from streamproc.vault.dialects import Key, VaultSQL
 from streamproc.vault.keyring import KeyRing
-from streamproc.vault.tables import Counter, Mapping, User
+from streamproc.vault.tables import Mapping, User
 
 Item = tuple[str, Sequence[PlaceholderRequest], Policy]
-Key = tuple[str, bytes]  # (user_id, value_hash)
-_CHUNK = 400  # pairs per IN (...) list: well under SQLite's and asyncpg's bind-parameter limits
+
+# The reconcile updates, built once (executemany over `u`, `h`). `action = 'mask'` is re-checked
+# under the row lock, so a concurrent wipe is never undone.
+_SAME_ROW = (Mapping.user_id == bindparam("u")) & (Mapping.value_hash == bindparam("h"))
+_STILL_MASKED = Mapping.action == Action.MASK.value
+_WIPE = update(Mapping).where(_SAME_ROW).values(action=Action.REDACT.value, ciphertext=None, expires_at=None)
+_REFRESH = update(Mapping).where(_SAME_ROW & _STILL_MASKED).values(ciphertext=bindparam("ct"), expires_at=bindparam("exp"))
+_RESTAMP = (
+    update(Mapping).where(_SAME_ROW & _STILL_MASKED & Mapping.ciphertext.is_not(None)).values(expires_at=bindparam("exp"))
+)
 
 
 @dataclass(slots=True)
@@ -65,43 +73,36 @@ class _Want:
 
 
 async def user_keys(
-    conn: AsyncConnection, keys: KeyRing, user_ids: Iterable[str], now: dt.datetime, *, create: bool
+    conn: AsyncConnection, sql: VaultSQL, keys: KeyRing, user_ids: Iterable[str], now: dt.datetime, *, create: bool
 ) -> dict[str, UserKeys]:
     """Unwrapped keys of these users; with `create`, users seen for the first time get a DEK,
     wrapped by the current master key and stamped with its id."""
     wanted = sorted(set(user_ids))
-    wrapped = await _read_users(conn, wanted)
+    wrapped = await _read_users(conn, sql, wanted)
     missing = [u for u in wanted if u not in wrapped]
     if create and missing:
         rows = [
             {"user_id": u, "wrapped_dek": wrap_dek(keys.current, u, new_dek()), "key_id": keys.current_id, "created_at": now}
             for u in missing
         ]
-        insert = dialect_insert(conn)
-        await conn.execute(insert(User).on_conflict_do_nothing(index_elements=[User.user_id]), rows)
-        wrapped.update(await _read_users(conn, missing))  # a concurrent creator may have won
+        await sql.insert_ignore(conn, User, ["user_id"], rows)
+        wrapped.update(await _read_users(conn, sql, missing))  # a concurrent creator may have won
     # wrapped_dek and key_id come from one row read, so a concurrent rewrap (keys rotate) is
     # seen whole or not at all; either way the DEK inside is the same.
     return {u: UserKeys.from_dek(u, keys.unwrap(unwrap_dek, u, w, kid)[0]) for u, (w, kid) in wrapped.items()}
 
 
-async def _read_users(conn: AsyncConnection, user_ids: list[str]) -> dict[str, tuple[bytes, str | None]]:
-    out: dict[str, tuple[bytes, str | None]] = {}
-    for chunk in chunks(user_ids):
-        result = await conn.execute(
-            select(User.user_id, User.wrapped_dek, User.key_id).where(User.user_id.in_(chunk))
-        )
-        out.update({row.user_id: (row.wrapped_dek, row.key_id) for row in result})
-    return out
+async def _read_users(conn: AsyncConnection, sql: VaultSQL, user_ids: list[str]) -> dict[str, tuple[bytes, str | None]]:
+    return {row.user_id: (row.wrapped_dek, row.key_id) for row in await sql.read_users(conn, user_ids)}
 
 
 async def assign_batch(
-    conn: AsyncConnection, ring: KeyRing, items: Sequence[Item], now: dt.datetime,
+    conn: AsyncConnection, sql: VaultSQL, ring: KeyRing, items: Sequence[Item], now: dt.datetime,
     keys: dict[str, UserKeys] | None = None,
 ) -> list[dict[str, str]]:
     """`keys`: the batch's users' keys when the caller already holds them (same transaction)."""
     if keys is None:
-        keys = await user_keys(conn, ring, (user for user, _, _ in items), now, create=True)
+        keys = await user_keys(conn, sql, ring, (user for user, _, _ in items), now, create=True)
     wants: dict[Key, _Want] = {}
     per_item: list[list[tuple[str, Key]]] = []
     for user_id, requests, policy in items:
@@ -120,68 +121,28 @@ async def assign_batch(
             refs.append((req.value, key))
         per_item.append(refs)
 
-    rows = await _read_mappings(conn, sorted(wants))
+    rows = await _read_mappings(conn, sql, sorted(wants))
     new = [k for k in wants if k not in rows]  # order of first appearance: numbers follow it
     if new:
-        await _insert_new(conn, {k: wants[k] for k in new}, now)
-        rows.update(await _read_mappings(conn, new))
+        await _insert_new(conn, sql, {k: wants[k] for k in new}, now)
+        rows.update(await _read_mappings(conn, sql, new))
         if len(rows) != len(wants):
             raise VaultError("mapping vanished during assignment (concurrent forget?)")
-    await _reconcile(conn, wants, rows, now)
+    await _reconcile(conn, sql, wants, rows, now)
     return [{value: rows[key].placeholder for value, key in refs} for refs in per_item]
 
 
-async def _read_mappings(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Row[Any]]:
-    out: dict[Key, Row[Any]] = {}
-    cols = (
-        Mapping.user_id,
-        Mapping.value_hash,
-        Mapping.placeholder,
-        Mapping.placeholder_key,
-        Mapping.action,
-        Mapping.ciphertext.is_not(None).label("stored"),
-        Mapping.expires_at,
-    )
-    if conn.dialect.name == "postgresql":
-        # Join against unnest() of two arrays: one SQL text for every batch size, so asyncpg's
-        # prepared-statement cache hits (an IN over N tuples is new SQL for every N).
-        wanted = select(
-            func.unnest(cast(bindparam("users"), ARRAY(Text))).label("u"),
-            func.unnest(cast(bindparam("hashes"), ARRAY(LargeBinary))).label("h"),
-        ).subquery("wanted")
-        stmt = select(*cols).join_from(Mapping, wanted, and_(Mapping.user_id == wanted.c.u, Mapping.value_hash == wanted.c.h))
-        rows = await conn.execute(stmt, {"users": [k[0] for k in keys], "hashes": [k[1] for k in keys]})
-        return {(r.user_id, r.value_hash): r for r in rows}
-    for chunk in chunks(keys):
-        stmt = select(*cols).where(tuple_(Mapping.user_id, Mapping.value_hash).in_(chunk))
-        out.update({(r.user_id, r.value_hash): r for r in await conn.execute(stmt)})
-    return out
+async def _read_mappings(conn: AsyncConnection, sql: VaultSQL, keys: list[Key]) -> dict[Key, Row[Any]]:
+    return {(r.user_id, r.value_hash): r for r in await sql.read_mappings(conn, keys)}
 
 
-async def _insert_new(conn: AsyncConnection, new: dict[Key, _Want], now: dt.datetime) -> None:
+async def _insert_new(conn: AsyncConnection, sql: VaultSQL, new: dict[Key, _Want], now: dt.datetime) -> None:
     """Reserve numbers for all new values of the batch at once, then insert their mappings."""
     names = {k: type_name(canonical_type(w.privacy_type)) for k, w in new.items()}
     blocks: dict[tuple[str, str], int] = {}
     for (user_id, _), name in names.items():
         blocks[(user_id, name.casefold())] = blocks.get((user_id, name.casefold()), 0) + 1
-    insert = dialect_insert(conn)
-    ordered = sorted(blocks.items())
-    params: dict[str, Any] = {}
-    if conn.dialect.name == "postgresql":  # constant SQL text again (see _read_mappings)
-        rows = select(
-            func.unnest(cast(bindparam("users"), ARRAY(Text))),
-            func.unnest(cast(bindparam("types"), ARRAY(Text))),
-            func.unnest(cast(bindparam("next"), ARRAY(BigInteger))),
-        )
-        counters = insert(Counter).from_select(["user_id", "type_key", "next_n"], rows)
-        params = {"users": [u for (u, _), _ in ordered], "types": [t for (_, t), _ in ordered], "next": [k + 1 for _, k in ordered]}
-    else:
-        counters = insert(Counter).values([{"user_id": u, "type_key": t, "next_n": k + 1} for (u, t), k in ordered])
-    counters = counters.on_conflict_do_update(
-        index_elements=[Counter.user_id, Counter.type_key],
-        set_={"next_n": Counter.next_n + counters.excluded.next_n - 1},
-    ).returning(Counter.user_id, Counter.type_key, Counter.next_n)
-    next_free = {(r.user_id, r.type_key): r.next_n for r in await conn.execute(counters, params)}
+    next_free = await sql.reserve_numbers(conn, [(u, t, k) for (u, t), k in sorted(blocks.items())])
     # Hand out each block in key order; next_n is now one past the block's end.
     cursor = {ut: next_free[ut] - k for ut, k in blocks.items()}
 
@@ -209,12 +170,11 @@ async def _insert_new(conn: AsyncConnection, new: dict[Key, _Want], now: dt.date
             }
         )
     mappings.sort(key=lambda m: (m["user_id"], m["value_hash"]))  # lock order, see module doc
-    stmt = insert(Mapping).on_conflict_do_nothing(index_elements=[Mapping.user_id, Mapping.value_hash])
-    await conn.execute(stmt, mappings)
+    await sql.insert_ignore(conn, Mapping, ["user_id", "value_hash"], mappings)
 
 
 async def _reconcile(
-    conn: AsyncConnection, wants: dict[Key, _Want], rows: dict[Key, Row[Any]], now: dt.datetime
+    conn: AsyncConnection, sql: VaultSQL, wants: dict[Key, _Want], rows: dict[Key, Row[Any]], now: dt.datetime
 ) -> None:
     wipe: list[dict[str, Any]] = []
     refresh: list[dict[str, Any]] = []
@@ -239,44 +199,12 @@ async def _reconcile(
     changing = sorted((p["u"], p["h"]) for p in (*wipe, *refresh, *restamp))
     if changing:
         # Three UPDATE statements would lock rows in three separate orders; lock them all first,
-        # in key order (Postgres locks above the sort), so two batches cannot deadlock.
-        for chunk in chunks(changing):
-            await conn.execute(
-                select(Mapping.user_id)
-                .where(tuple_(Mapping.user_id, Mapping.value_hash).in_(chunk))
-                .order_by(Mapping.user_id, Mapping.value_hash)
-                .with_for_update()
-            )
-    same_row = (Mapping.user_id == bindparam("u")) & (Mapping.value_hash == bindparam("h"))
-    # `action = 'mask'` is re-checked under the row lock, so a concurrent wipe is never undone.
-    still_masked = Mapping.action == Action.MASK.value
-    if wipe:
-        stmt = (
-            update(Mapping)
-            .where(same_row)
-            .values(action=Action.REDACT.value, ciphertext=None, expires_at=None)
-        )
-        await conn.execute(stmt, wipe)
-    if refresh:
-        stmt = (
-            update(Mapping)
-            .where(same_row & still_masked)
-            .values(ciphertext=bindparam("ct"), expires_at=bindparam("exp"))
-        )
-        await conn.execute(stmt, refresh)
-    if restamp:
-        stmt = (
-            update(Mapping)
-            .where(same_row & still_masked & Mapping.ciphertext.is_not(None))
-            .values(expires_at=bindparam("exp"))
-        )
-        await conn.execute(stmt, restamp)
+        # in key order, so two batches cannot deadlock.
+        await sql.lock_mappings(conn, changing)
+    for stmt, params in ((_WIPE, wipe), (_REFRESH, refresh), (_RESTAMP, restamp)):
+        if params:
+            await conn.execute(stmt, params)
 
 
 def _expiry(now: dt.datetime, ttl: int | None) -> dt.datetime | None:
     return None if ttl is None else now + dt.timedelta(seconds=ttl)
-
-
-def chunks(seq: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), _CHUNK):
-        yield seq[i : i + _CHUNK]

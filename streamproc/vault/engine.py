@@ -1,4 +1,5 @@
-"""Engine construction and the few places where Postgres and SQLite differ.
+"""Engine construction, transactions and error mapping; Postgres and SQLite differ in how the
+engine is set up (below) and in a few statements (dialects.py).
 
 - SQLite: foreign keys on (for ON DELETE CASCADE), WAL so readers never block the writer, a busy
   timeout, and write transactions opened with `BEGIN IMMEDIATE`. pysqlite's default deferred
@@ -20,7 +21,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -68,11 +68,6 @@ async def transaction(engine: AsyncEngine, *, write: bool) -> AsyncIterator[Asyn
             conn = await conn.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
         async with conn.begin():
             yield conn
-
-
-def dialect_insert(engine_or_conn: AsyncEngine | AsyncConnection) -> Any:
-    """The `insert` with ON CONFLICT support for this backend (same API on both)."""
-    return postgresql.insert if engine_or_conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:

@@ -14,19 +14,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from streamproc.vault.dialects import vault_sql
 from streamproc.vault.engine import wrap_db_errors
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Not alembic's default `alembic_version`: other components may keep their own alembic history in
 # the same database.
 VERSION_TABLE = "vault_alembic_version"
-# Arbitrary constant shared by every streamproc process: "the vault schema is being migrated".
-_ADVISORY_LOCK_ID = 0x5354_5250_5641_554C & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -61,8 +59,7 @@ async def migrate(engine_url: str, *, connect_args: dict[str, Any] | None = None
     engine = create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args or {})
     try:
         async with wrap_db_errors("migration"), engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+            await vault_sql(engine).migration_lock(conn)
             await conn.run_sync(_upgrade, alembic_config(engine_url))
     finally:
         await engine.dispose()

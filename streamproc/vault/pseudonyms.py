@@ -23,14 +23,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streamproc.core.errors import VaultError
-from streamproc.vault.assign import chunks
 from streamproc.vault.crypto import KEY_BYTES, UserKeys, _frame
-from streamproc.vault.engine import dialect_insert
+from streamproc.vault.dialects import VaultSQL
 from streamproc.vault.tables import Pseudonym
 
 _INFO = b"streamproc/vault/pseudonym/v1"
@@ -67,7 +64,7 @@ class Pseudonymizer:
 
 
 async def pseudonymize(
-    conn: AsyncConnection, keys: dict[str, UserKeys], pairs: Sequence[tuple[str, str]]
+    conn: AsyncConnection, sql: VaultSQL, keys: dict[str, UserKeys], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str]]:
     """(user_id, session_id) -> (user pseudonym, session pseudonym), recording the new ones."""
     makers = {u: Pseudonymizer.of(k) for u, k in keys.items()}
@@ -83,22 +80,20 @@ async def pseudonymize(
             sessions[(user_id, session_id)] = makers[user_id].session(session_id)
             wanted[sessions[(user_id, session_id)]] = (user_id, session_id)
         out.append((users[user_id], sessions[(user_id, session_id)]))
-    known = await _read(conn, list(wanted))
+    known = await _read(conn, sql, list(wanted))
     rows = []
     for pseudonym in sorted(set(wanted) - set(known)):  # sorted: a stable lock order on Postgres
         user_id, session_id = wanted[pseudonym]
         sealed = None if session_id is None else makers[user_id].seal_session(pseudonym, session_id)
         kind = "user" if session_id is None else "session"
         rows.append({"pseudonym": pseudonym, "user_id": user_id, "kind": kind, "sealed_id": sealed})
-    if rows:
-        insert = dialect_insert(conn)
-        await conn.execute(insert(Pseudonym).on_conflict_do_nothing(index_elements=[Pseudonym.pseudonym]), rows)
+    await sql.insert_ignore(conn, Pseudonym, ["pseudonym"], rows)
     return out
 
 
-async def owners(conn: AsyncConnection, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+async def owners(conn: AsyncConnection, sql: VaultSQL, pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """The stored rows of these pseudonyms (read before the users' keys are unwrapped)."""
-    return await _read(conn, sorted({p for pair in pairs for p in pair}))
+    return await _read(conn, sql, sorted({p for pair in pairs for p in pair}))
 
 
 def reveal(
@@ -127,14 +122,5 @@ def reveal(
     return out
 
 
-async def _read(conn: AsyncConnection, pseudonyms: list[str]) -> dict[str, Any]:
-    cols = (Pseudonym.pseudonym, Pseudonym.user_id, Pseudonym.kind, Pseudonym.sealed_id)
-    if conn.dialect.name == "postgresql":
-        # `= ANY(array)`: one SQL text for every batch size, so asyncpg's statement cache hits
-        # (an IN list is new SQL, compiled and prepared again, for every length).
-        stmt = select(*cols).where(Pseudonym.pseudonym == any_(bindparam("ps", type_=ARRAY(String))))
-        return {row.pseudonym: row for row in await conn.execute(stmt, {"ps": pseudonyms})}
-    found: dict[str, Any] = {}
-    for chunk in chunks(pseudonyms):
-        found.update({row.pseudonym: row for row in await conn.execute(select(*cols).where(Pseudonym.pseudonym.in_(chunk)))})
-    return found
+async def _read(conn: AsyncConnection, sql: VaultSQL, pseudonyms: list[str]) -> dict[str, Any]:
+    return {row.pseudonym: row for row in await sql.read_pseudonyms(conn, pseudonyms)}

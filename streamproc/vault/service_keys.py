@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from streamproc.vault.crypto import KEY_BYTES, NONCE_BYTES, MasterKeyError, new_dek
-from streamproc.vault.engine import dialect_insert
+from streamproc.vault.dialects import VaultSQL
 from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import ServiceKey
 
@@ -49,17 +49,16 @@ def unwrap_service_key(master_key: bytes, name: str, wrapped: bytes) -> bytes:
     return key
 
 
-async def get_or_create(conn: AsyncConnection, keys: KeyRing, name: str, now: dt.datetime) -> bytes:
+async def get_or_create(conn: AsyncConnection, sql: VaultSQL, keys: KeyRing, name: str, now: dt.datetime) -> bytes:
     """The named key, created on first use. `ON CONFLICT DO NOTHING` then re-read: two processes
     asking at once end up with the same key. New keys are wrapped by the ring's current master
     key and stamped with its id; `keys rotate` rewraps older ones (rotation.WRAPPED_KEYS)."""
-    insert = dialect_insert(conn)
     row = {
         "name": name,
         "wrapped_key": wrap_service_key(keys.current, name, new_dek()),
         "key_id": keys.current_id,
         "created_at": now,
     }
-    await conn.execute(insert(ServiceKey).values(row).on_conflict_do_nothing(index_elements=[ServiceKey.name]))
+    await sql.insert_ignore(conn, ServiceKey, ["name"], [row])
     stored = (await conn.execute(select(ServiceKey.wrapped_key, ServiceKey.key_id).where(ServiceKey.name == name))).one()
     return keys.unwrap(unwrap_service_key, name, stored.wrapped_key, stored.key_id)[0]

@@ -38,7 +38,8 @@ from streamproc.vault import pseudonyms as _pseudonyms
 from streamproc.vault import rotation
 from streamproc.vault import service_keys as _service_keys
 from streamproc.vault.crypto import MasterKeyError, make_key_check, new_dek, verify_key_check, wrap_dek
-from streamproc.vault.engine import dialect_insert, make_engine, transaction, wrap_db_errors
+from streamproc.vault.dialects import VaultSQL, vault_sql
+from streamproc.vault.engine import make_engine, transaction, wrap_db_errors
 from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import Counter, Mapping, Pseudonym, User, VaultMeta
 from streamproc.vault.values import read_values
@@ -56,6 +57,7 @@ class Vault:
         self, engine: AsyncEngine, keys: KeyRing, clock: Callable[[], float], on_unreadable_policy: Callable[[], object] | None = None
     ) -> None:
         self._engine = engine
+        self._sql: VaultSQL = vault_sql(engine)
         self._keys = keys
         self._clock = clock
         self._on_unreadable_policy = on_unreadable_policy
@@ -91,12 +93,7 @@ class Vault:
         all differ from it fails here, before a single turn is processed, instead of at the first
         known user. `rotate_keys` moves the check to the current key."""
         async with wrap_db_errors("open"), transaction(self._engine, write=True) as conn:
-            insert = dialect_insert(conn)
-            await conn.execute(
-                insert(VaultMeta)
-                .values(key=_KEY_CHECK, value=make_key_check(self._keys.current))
-                .on_conflict_do_nothing(index_elements=[VaultMeta.key])
-            )
+            await self._sql.insert_ignore(conn, VaultMeta, ["key"], [{"key": _KEY_CHECK, "value": make_key_check(self._keys.current)}])
             stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _KEY_CHECK))
         assert stored is not None
         for position, key in enumerate(self._keys.all()):
@@ -116,12 +113,7 @@ class Vault:
         """This vault's identity: a random id created with the vault and stored in it, so every
         worker on the same database (Postgres) shares it and two embedded vaults never do."""
         async with wrap_db_errors("identity"), transaction(self._engine, write=True) as conn:
-            insert = dialect_insert(conn)
-            await conn.execute(
-                insert(VaultMeta)
-                .values(key=_IDENTITY, value=uuid.uuid4().hex.encode())
-                .on_conflict_do_nothing(index_elements=[VaultMeta.key])
-            )
+            await self._sql.insert_ignore(conn, VaultMeta, ["key"], [{"key": _IDENTITY, "value": uuid.uuid4().hex.encode()}])
             stored = await conn.scalar(select(VaultMeta.value).where(VaultMeta.key == _IDENTITY))
         assert stored is not None
         return bytes(stored).decode()
@@ -134,7 +126,7 @@ class Vault:
         if not items:
             return []
         async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
-            result = await _assign.assign_batch(conn, self._keys, items, self._now())
+            result = await _assign.assign_batch(conn, self._sql, self._keys, items, self._now())
         log.debug("vault assigned %d values for %d turns", sum(map(len, result)), len(items))
         return result
 
@@ -150,8 +142,8 @@ class Vault:
         """`resolve` for a whole batch in one read transaction; None where the user is unknown."""
         now = self._now()
         async with wrap_db_errors("resolve"), transaction(self._engine, write=False) as conn:
-            user_keys = await _assign.user_keys(conn, self._keys, {u for u, _ in requests}, now, create=False)
-            return await read_values(conn, user_keys, requests, now)
+            user_keys = await _assign.user_keys(conn, self._sql, self._keys, {u for u, _ in requests}, now, create=False)
+            return await read_values(conn, self._sql, user_keys, requests, now)
 
     async def reveal_and_resolve(
         self, requests: Sequence[tuple[str, str, set[str]]]
@@ -165,11 +157,11 @@ class Vault:
         now = self._now()
         pairs = [(up, sp) for up, sp, _ in requests]
         async with wrap_db_errors("restore"), transaction(self._engine, write=False) as conn:
-            rows = await _pseudonyms.owners(conn, pairs)
-            keys = await _assign.user_keys(conn, self._keys, {row.user_id for row in rows.values()}, now, create=False)
+            rows = await _pseudonyms.owners(conn, self._sql, pairs)
+            keys = await _assign.user_keys(conn, self._sql, self._keys, {row.user_id for row in rows.values()}, now, create=False)
             real = _pseudonyms.reveal(rows, keys, pairs)
             known = [(ids[0], wanted) for ids, (_, _, wanted) in zip(real, requests, strict=True) if ids is not None]
-            values = iter(await read_values(conn, keys, known, now))
+            values = iter(await read_values(conn, self._sql, keys, known, now))
         out: list[tuple[tuple[str, str], dict[str, str]] | None] = []
         for ids in real:
             found = None if ids is None else next(values)
@@ -185,9 +177,9 @@ class Vault:
             return [], []
         now = self._now()
         async with wrap_db_errors("assign"), transaction(self._engine, write=True) as conn:
-            keys = await _assign.user_keys(conn, self._keys, (u for u, _, _ in items), now, create=True)
-            placeholders = await _assign.assign_batch(conn, self._keys, items, now, keys)
-            pseudonyms = await _pseudonyms.pseudonymize(conn, keys, pairs)
+            keys = await _assign.user_keys(conn, self._sql, self._keys, (u for u, _, _ in items), now, create=True)
+            placeholders = await _assign.assign_batch(conn, self._sql, self._keys, items, now, keys)
+            pseudonyms = await _pseudonyms.pseudonymize(conn, self._sql, keys, pairs)
         log.debug("vault assigned %d values and %d pseudonym pairs for %d turns", sum(map(len, placeholders)), len(pairs), len(items))
         return placeholders, pseudonyms
 
@@ -199,8 +191,8 @@ class Vault:
             return []
         now = self._now()
         async with wrap_db_errors("pseudonymize"), transaction(self._engine, write=True) as conn:
-            keys = await _assign.user_keys(conn, self._keys, (u for u, _ in pairs), now, create=True)
-            return await _pseudonyms.pseudonymize(conn, keys, pairs)
+            keys = await _assign.user_keys(conn, self._sql, self._keys, (u for u, _ in pairs), now, create=True)
+            return await _pseudonyms.pseudonymize(conn, self._sql, keys, pairs)
 
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
         """(user pseudonym, session pseudonym) -> (user_id, session_id); None where unknown."""
@@ -208,15 +200,15 @@ class Vault:
             return []
         now = self._now()
         async with wrap_db_errors("reveal"), transaction(self._engine, write=False) as conn:
-            rows = await _pseudonyms.owners(conn, pairs)
+            rows = await _pseudonyms.owners(conn, self._sql, pairs)
             users = {row.user_id for row in rows.values()}
-            keys = await _assign.user_keys(conn, self._keys, users, now, create=False)
+            keys = await _assign.user_keys(conn, self._sql, self._keys, users, now, create=False)
         return _pseudonyms.reveal(rows, keys, pairs)
 
     async def service_key(self, name: str) -> bytes:
         """A vault-wide key that belongs to no user (e.g. the dead-letter key); created on first use."""
         async with wrap_db_errors("service_key"), transaction(self._engine, write=True) as conn:
-            return await _service_keys.get_or_create(conn, self._keys, name, self._now())
+            return await _service_keys.get_or_create(conn, self._sql, self._keys, name, self._now())
 
     async def get_policy(self, user_id: str) -> Policy:
         """The user's stored policy; DEFAULT_POLICY for unknown users and users who never set one."""
@@ -227,9 +219,7 @@ class Vault:
     async def get_policies(self, user_ids: Sequence[str]) -> dict[str, Policy]:
         """Stored policies of many users in one query (a micro-batch); DEFAULT_POLICY for the rest."""
         async with wrap_db_errors("get_policies"), transaction(self._engine, write=False) as conn:
-            rows = (
-                await conn.execute(select(User.user_id, User.policy).where(User.user_id.in_(list(user_ids))))
-            ).all()
+            rows = await self._sql.read_policies(conn, list(user_ids))
         stored = {row.user_id: self._read_policy(row.policy) for row in rows if row.policy is not None}
         return {user_id: stored.get(user_id, DEFAULT_POLICY) for user_id in user_ids}
 
@@ -258,8 +248,7 @@ class Vault:
             "created_at": self._now(),
         }
         async with wrap_db_errors("set_policy"), transaction(self._engine, write=True) as conn:
-            insert = dialect_insert(conn)
-            stmt = insert(User).values(row)
+            stmt = self._sql.insert(User).values(row)
             # On conflict only the policy changes: the existing DEK must survive.
             await conn.execute(
                 stmt.on_conflict_do_update(

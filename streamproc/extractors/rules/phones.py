@@ -152,9 +152,9 @@ def _judge_value(raw: str, regions: Sequence[str], cue: bool, turn: _TurnMemo) -
     if not 7 <= digits <= 15 or _DATE.match(raw) or _SSN_SHAPE.fullmatch(raw):
         return 0.0
     international = raw.startswith(("+", "00"))
+    groups = _GROUPS.findall(raw)
     if not international:
         separated = digits < len(raw.strip("()"))
-        groups = _GROUPS.findall(raw)
         if not cue and (len(groups) > 5 or digits > 13 or any(len(g) < 2 for g in groups[1:])):
             return 0.0  # not how anyone writes a national number: a list, a version, a long id
         # Without a cue, only shapes people use for phones: grouped, or a trunk-0 national number,

@@ -20,7 +20,9 @@
 # the tool commands then authenticate as admin.
 #
 # Settings (environment):
-#   STREAMPROC_KAFKA_PORT             client listener        (default 9092; --secure: 9094)
+#   STREAMPROC_KAFKA_PORT             client listener        (default 9092)
+#   STREAMPROC_KAFKA_SECURE_PORT      --secure: its listener  (default 9094; its own variable, so one
+#                                     environment can move both brokers of infra/test.sh)
 #   STREAMPROC_KAFKA_CONTROLLER_PORT  KRaft controller       (default PORT+1)
 #   STREAMPROC_STATE_DIR              state root             (default ~/.cache/streamproc)
 #   STREAMPROC_KAFKA_HEAP             broker max heap        (default 512m)
@@ -39,7 +41,7 @@ ARGS=()
 for a in "$@"; do if [[ $a == --secure ]]; then SECURE=1; else ARGS+=("$a"); fi; done
 set -- ${ARGS[@]+"${ARGS[@]}"}
 if ((SECURE)); then
-  PORT="${STREAMPROC_KAFKA_PORT:-9094}"
+  PORT="${STREAMPROC_KAFKA_SECURE_PORT:-9094}"
   STATE="${STREAMPROC_STATE_DIR:-$HOME/.cache/streamproc}/kafka-secure"
 else
   PORT="${STREAMPROC_KAFKA_PORT:-9092}"

@@ -220,14 +220,21 @@ def _run_filter(settings: Settings, args: argparse.Namespace) -> int:
     return embedded.run_filter(settings, args.command, _existing(args.file))
 
 
+def _confirmed(args: argparse.Namespace, warning: str, what: str, expected: str) -> bool:
+    """An irreversible command asks on a terminal: the operator types `expected` back. `--yes`
+    or a non-terminal stdin (scripts, compose) skips the question."""
+    if args.yes or not sys.stdin.isatty():
+        return True
+    return input(f"{warning}. Type {what} to confirm: ").strip() == expected
+
+
 def _run_forget(settings: Settings, args: argparse.Namespace) -> int:
     from streamproc.commands import embedded
 
-    if not args.yes and sys.stdin.isatty():
-        answer = input(f"forget {args.user_id}: delete the user's key and every mapping; this cannot be undone. Type the user id to confirm: ")
-        if answer.strip() != args.user_id:
-            print("streamproc: not confirmed; nothing deleted", file=sys.stderr)
-            return 1
+    warning = f"forget {args.user_id}: delete the user's key and every mapping; this cannot be undone"
+    if not _confirmed(args, warning, "the user id", args.user_id):
+        print("streamproc: not confirmed; nothing deleted", file=sys.stderr)
+        return 1
     return embedded.forget(settings, args.user_id)
 
 
@@ -263,11 +270,10 @@ def _run_vault(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.vault_command == "identity":
         return vault_tools.identity(settings)
-    if not args.yes and sys.stdin.isatty():
-        answer = input(f"move group {settings.kafka.group_id} to this vault: placeholders minted by the old vault will no longer restore. Type 'move' to confirm: ")
-        if answer.strip() != "move":
-            print("streamproc: not confirmed; nothing changed", file=sys.stderr)
-            return 1
+    warning = f"move group {settings.kafka.group_id} to this vault: placeholders minted by the old vault will no longer restore"
+    if not _confirmed(args, warning, "'move'", "move"):
+        print("streamproc: not confirmed; nothing changed", file=sys.stderr)
+        return 1
     return vault_tools.move_group(settings)
 
 

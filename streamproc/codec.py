@@ -15,6 +15,7 @@ A leading UTF-8 byte-order mark is ignored (RFC 8259 allows it; editors on Windo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import jiter
@@ -56,6 +57,18 @@ def decode(raw: bytes | None, model: type[M], *, max_bytes: int) -> M:
         raise InvalidRecord(f"{model.__name__}: {describe(err, model)}", "SchemaError") from None
     except (ValueError, TypeError, RecursionError, OverflowError) as err:  # belt and braces
         raise InvalidRecord(f"{model.__name__}: {type(err).__name__} while validating", "SchemaError") from None
+
+
+def decode_each(values: Iterable[bytes | None], model: type[M], *, max_bytes: int) -> list[M | InvalidRecord]:
+    """`decode` for a batch: each value's model, or the `InvalidRecord` that stands in its place
+    (so a stage can keep record order and dead-letter exactly the bad ones)."""
+    out: list[M | InvalidRecord] = []
+    for raw in values:
+        try:
+            out.append(decode(raw, model, max_bytes=max_bytes))
+        except InvalidRecord as err:
+            out.append(err)
+    return out
 
 
 def parse_json(raw: bytes) -> Any:

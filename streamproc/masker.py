@@ -78,17 +78,15 @@ async def mask_turns(
 
 
 async def restore_responses(store: PlaceholderStore, responses: Sequence[CloudResponse]) -> list[RestoredTurn | UnknownUser]:
-    """Restore a batch with two vault reads (pseudonyms, then values); a response whose user or
+    """Restore a batch with one vault read (pseudonyms and values); a response whose user or
     session pseudonym the vault does not know yields UnknownUser in its place."""
-    real = await store.reveal([(r.user_id, r.session_id) for r in responses])
-    known = [(r, ids) for r, ids in zip(responses, real, strict=True) if ids is not None]
-    values = iter(await store.resolve_many([(ids[0], wanted_keys(r.content)) for r, ids in known]))
+    lookups = await store.reveal_and_resolve([(r.user_id, r.session_id, wanted_keys(r.content)) for r in responses])
     out: list[RestoredTurn | UnknownUser] = []
-    for response, ids in zip(responses, real, strict=True):
-        found = None if ids is None else next(values)
-        if ids is None or found is None:
+    for response, lookup in zip(responses, lookups, strict=True):
+        if lookup is None:
             out.append(UnknownUser("no vault entry for this user or session pseudonym"))
             continue
+        ids, found = lookup
         result = restore(response.content, found)
         out.append(
             RestoredTurn(

@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 import statistics
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,30 @@ from streamproc.wire import CloudResponse, MaskedTurn
 
 LOG_APPEND = {"message.timestamp.type": "LogAppendTime"}
 KV = tuple[bytes | None, bytes]
+
+
+class BenchError(RuntimeError):
+    """A pass could not complete (stalled, crashed, lost records)."""
+
+
+class StallClock:
+    """Fails a wait when a progress measure has not grown for `stall_s` seconds.
+
+    Waits in the bench and the tests use it instead of a wall-clock deadline: a busy machine
+    makes progress slowly, a wedged one not at all, and only the second is a failure."""
+
+    def __init__(self, stall_s: float, error: type[Exception] = BenchError) -> None:
+        self.stall_s = stall_s
+        self.error = error
+        self.best = -1.0
+        self.since = time.monotonic()
+
+    def check(self, progress: float, what: str) -> None:
+        now = time.monotonic()
+        if progress > self.best:
+            self.best, self.since = progress, now
+        elif now - self.since > self.stall_s:
+            raise self.error(f"no progress for {self.stall_s:g}s: {what}")
 
 
 def free_port() -> int:

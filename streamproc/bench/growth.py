@@ -24,8 +24,8 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from streamproc.bench.common import KV
-from streamproc.bench.passes import BenchError, Probe
+from streamproc.bench.common import KV, BenchError, StallClock
+from streamproc.bench.passes import Probe
 from streamproc.core.masking import PlaceholderRequest
 from streamproc.core.policy import Action, Policy
 from streamproc.core.taxonomy import PrivacyLevel
@@ -57,7 +57,7 @@ async def soak(probe: Probe, n: int) -> dict[str, Any]:
     samples: list[tuple[float, float, float]] = []  # (committed, rss MB, seconds)
     step = max(1, n // SOAK_SAMPLES)
     started = time.perf_counter()
-    last_change, last_seen, target = started, -1.0, 0.0
+    stall, target = StallClock(90), 0.0
     while True:
         done = probe.committed()
         now = time.perf_counter()
@@ -66,10 +66,7 @@ async def soak(probe: Probe, n: int) -> dict[str, Any]:
             target = done + step
         if done >= n:
             break
-        if done != last_seen:
-            last_seen, last_change = done, now
-        elif now - last_change > 90:
-            raise BenchError(f"soak stalled at {int(done)} of {n}")
+        stall.check(done, f"soak at {int(done)} of {n} turns")
         probe.check()
         await asyncio.sleep(0.05)
     after = [s for s in samples if s[0] >= n * WARM_FRACTION] or samples
@@ -176,22 +173,19 @@ async def subprocess_pass(s: Settings, processes: int, n: int, extra_env: dict[s
     )
     read = committed_offsets(s)
     t10: float | None = None
-    last, last_change = -1, time.perf_counter()
+    stall = StallClock(120)
     try:
         while True:
             if proc.returncode is not None:
-                last = Path(log.name).read_text(errors="replace").strip().splitlines()[-1:]
-                raise BenchError(f"worker --processes {processes} exited {proc.returncode}: {last}")
+                tail = Path(log.name).read_text(errors="replace").strip().splitlines()[-1:]
+                raise BenchError(f"worker --processes {processes} exited {proc.returncode}: {tail}")
             done = await read()
             now = time.perf_counter()
             if t10 is None and done >= n * 0.1:
                 t10, d10 = now, done
             if done >= n:
                 break
-            if done != last:
-                last, last_change = done, now
-            elif now - last_change > 120:
-                raise BenchError(f"worker --processes {processes} stalled at {done} of {n}")
+            stall.check(done, f"worker --processes {processes} at {done} of {n} turns")
             await asyncio.sleep(0.2)
     finally:
         if proc.returncode is None:

@@ -24,7 +24,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from rich.progress import Progress
 
 from streamproc.app import Worker, build_extractor, open_vault
-from streamproc.bench.common import KV, prefill, read_stamped, summarize_ms
+from streamproc.bench.common import KV, BenchError, StallClock, prefill, read_stamped, summarize_ms
 from streamproc.bench.stages import cpu_now
 from streamproc.kafka.clients import flow_consumer, plain_producer, transactional_producer
 from streamproc.ops.metrics import Metrics
@@ -33,10 +33,6 @@ from streamproc.settings import KafkaSettings, Settings
 POLL_S = 0.002
 STALL_S = 90.0  # no progress for this long: the pass failed
 WARMUP_FRACTION = 0.1  # of the paced records, dropped from latency figures (first seen)
-
-
-class BenchError(RuntimeError):
-    """A pass could not complete (stalled, crashed, lost records)."""
 
 
 @dataclass
@@ -164,7 +160,7 @@ async def wait_committed(probe: Probe, n: int, progress: Progress | None = None,
     """Poll until `n` outputs are committed; (first consumption, last commit) in perf_counter s.
     `on_start` runs at the first consumption (start-up is not part of a pass's figures)."""
     started: float | None = None
-    last_seen, last_change = -1.0, time.perf_counter()
+    stall = StallClock(STALL_S)
     while True:
         now = time.perf_counter()
         if started is None and probe.consumed() > 0:
@@ -172,16 +168,11 @@ async def wait_committed(probe: Probe, n: int, progress: Progress | None = None,
             if on_start is not None:
                 on_start()
         done = probe.committed()
+        if progress is not None:
+            progress.update(task_id, completed=done)
         if done >= n and started is not None:
-            if progress is not None:
-                progress.update(task_id, completed=done)
             return started, now
-        if done != last_seen:
-            last_seen, last_change = done, now
-            if progress is not None:
-                progress.update(task_id, completed=done)
-        elif now - last_change > STALL_S:
-            raise BenchError(f"stalled at {int(done)} of {n} records")
+        stall.check(done, f"{int(done)} of {n} records committed")
         probe.check()
         await asyncio.sleep(POLL_S)
 

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from streamproc.bench.passes import BenchError
+from streamproc.bench.common import BenchError
 
 MASK_RATIO_MIN = 0.5
 ADDED_P99_MAX_MS = 50.0

@@ -38,10 +38,10 @@ from streamproc.bench.scratch import scratch_database
 from streamproc.bench import extras, micro, report, stages
 from streamproc.bench.capacity import sizing
 from streamproc.bench.common import (
-    KV, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
+    KV, BenchError, TopicRegistry, bench_vault, count_leaks, pass_settings, prefill, progress_bar, read_values, responses_for,
     stream_chunks_for,
 )
-from streamproc.bench.passes import BenchError, LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
+from streamproc.bench.passes import LatencySpec, latency_pass, running_passthrough, running_worker, throughput_pass
 from streamproc.bench.workload import Turn, Workload
 from streamproc.codec import encode
 from streamproc.settings import Settings

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,34 +70,42 @@ async def read_batches(
     stream: BinaryIO, model: type[M], tally: LineTally, *, max_bytes: int, size: int = 64, idle_s: float = 0.05,
     stop: asyncio.Event | None = None,
 ) -> AsyncIterator[list[Line[M]]]:
-    """Decoded lines in batches. A thread reads (a blocking read cannot stall the event loop);
-    `stop` ends the stream after the batch in hand, for a graceful Ctrl-C."""
+    """Decoded lines in batches. A thread reads (a blocking read cannot stall the event loop) and
+    hands over every line one read returned at once: a handover per line costs a trip through the
+    event loop and a GIL switch, and kept file batches at a few lines. `stop` ends the stream
+    after the batch in hand, for a graceful Ctrl-C."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue(maxsize=4 * size)
+    queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=4)  # bounded: a large file is read as it goes
 
     def pump() -> None:
         try:
-            for line_no, raw in enumerate(_raw_lines(stream.fileno(), max_bytes + 1), start=1):
-                if line_no == 1 and raw.startswith(BOM):
-                    raw = raw[len(BOM):]  # a file saved with a byte-order mark is still UTF-8 JSON
-                asyncio.run_coroutine_threadsafe(queue.put((line_no, raw)), loop).result()
+            for lines in _raw_chunks(stream.fileno(), max_bytes + 1):
+                asyncio.run_coroutine_threadsafe(queue.put(lines), loop).result()
         finally:
             asyncio.run_coroutine_threadsafe(queue.put(None), loop)
 
     threading.Thread(target=pump, name="input-reader", daemon=True).start()
     stop = stop or asyncio.Event()
+    pending: deque[bytes] = deque()
+    line_no = 0
     at_end = False
     while not at_end and not stop.is_set():
         batch: list[Line[M]] = []
         timeout: float | None = None  # the first line of a batch may take as long as it takes
         while len(batch) < size:
-            item = await _next(queue, stop, timeout)
-            if item is _IDLE:
-                break
-            if item is None:
-                at_end = True
-                break
-            line_no, raw = item
+            if not pending:
+                lines = await _next(queue, stop, timeout)
+                if lines is _IDLE:
+                    break
+                if lines is None:
+                    at_end = True
+                    break
+                pending.extend(lines)
+                continue
+            raw = pending.popleft()
+            line_no += 1
+            if line_no == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM):]  # a file saved with a byte-order mark is still UTF-8 JSON
             line = raw.rstrip(b"\r\n")
             if not line.strip():
                 continue
@@ -110,36 +119,36 @@ async def read_batches(
             yield batch
 
 
-def _raw_lines(fd: int, cap: int, chunk: int = 1 << 16) -> Iterator[bytes]:
-    """Lines straight from the file descriptor. Not through the BufferedReader: a daemon thread
-    blocked inside it holds its lock, and the interpreter aborts at exit after a Ctrl-C.
-    A line longer than `cap` keeps only its first `cap` bytes (enough to be rejected as
-    oversized): a file with no newline at all must not fill memory."""
+def _raw_chunks(fd: int, cap: int, chunk: int = 1 << 16) -> Iterator[list[bytes]]:
+    """The complete lines of each read, straight from the file descriptor. Not through the
+    BufferedReader: a daemon thread blocked inside it holds its lock, and the interpreter aborts
+    at exit after a Ctrl-C. A line longer than `cap` keeps only its first `cap` bytes (enough to
+    be rejected as oversized): a file with no newline at all must not fill memory."""
     pending = b""
     too_long = False
     while data := os.read(fd, chunk):
+        lines: list[bytes] = []
         if too_long:  # skip the rest of an oversized line without buffering it
             cut = data.find(b"\n")
             if cut < 0:
                 continue
-            yield pending + b"\n"
+            lines.append(pending + b"\n")
             pending, too_long, data = b"", False, data[cut + 1:]
-        *lines, pending = (pending + data).split(b"\n")
-        for line in lines:
-            yield line + b"\n"
+        *complete, pending = (pending + data).split(b"\n")
+        lines.extend(line + b"\n" for line in complete)
         if len(pending) > cap:
             pending, too_long = pending[:cap], True
+        if lines:
+            yield lines
     if pending:
-        yield pending
+        yield [pending]
 
 
-_IDLE = (-1, b"")  # what _next returns on an idle timeout or a stop
+_IDLE: list[bytes] = []  # what _next returns on an idle timeout or a stop (compared by identity)
 
 
-async def _next(
-    queue: asyncio.Queue[tuple[int, bytes] | None], stop: asyncio.Event, timeout: float | None
-) -> tuple[int, bytes] | None:
-    """The next line; None at the end of input; _IDLE after `timeout` idle seconds or on stop."""
+async def _next(queue: asyncio.Queue[list[bytes] | None], stop: asyncio.Event, timeout: float | None) -> list[bytes] | None:
+    """The next read's lines; None at the end of input; _IDLE after `timeout` idle seconds or on stop."""
     if stop.is_set():
         return _IDLE
     getter = asyncio.ensure_future(queue.get())

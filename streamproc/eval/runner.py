@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from streamproc.core.policy import DEFAULT_POLICY, Policy
 from streamproc.core.spans import Detection
-from streamproc.eval.dataset import ROLE_CHOICES, EvalMessage, Roles, load_messages
+from streamproc.eval.dataset import EvalMessage, Roles, load_messages
 from streamproc.eval.leak import LeakTally, PlaceholderCounter
 from streamproc.eval.metric import MessageCase, Metrics
 from streamproc.eval.report import EvalReport, RunInfo, print_report

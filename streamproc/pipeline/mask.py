@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from streamproc.codec import decode, encode
+from streamproc.codec import decode_each, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.core.spans import Detection
 from streamproc.extractors.base import TurnText
@@ -60,12 +60,7 @@ class MaskStage:
         self.dead_letters = DeadLetters(store, kafka, metrics, limiter, self.flow)
 
     async def prepare(self, records: Sequence[Record]) -> MaskPrepared:
-        decoded: list[RawTurn | InvalidRecord] = []
-        for record in records:
-            try:
-                decoded.append(decode(record.value, RawTurn, max_bytes=self.kafka.max_record_bytes))
-            except InvalidRecord as err:
-                decoded.append(err)
+        decoded = decode_each((r.value for r in records), RawTurn, max_bytes=self.kafka.max_record_bytes)
         turns = [t for t in decoded if isinstance(t, RawTurn)]
         ext = await self.extract([TurnText.of(t) for t in turns])
         answers = iter(zip(ext.detections, ext.extractors, ext.degraded, strict=True))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streamproc.codec import decode, encode
+from streamproc.codec import decode_each, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.masker import restore_responses
-from streamproc.vault.port import PlaceholderStore
 from streamproc.ops.metrics import Metrics
 from streamproc.pipeline.dead_letter import DeadLetterLimiter, DeadLetters
 from streamproc.pipeline.mask import StageStore
@@ -31,12 +30,7 @@ class RestoreStage:
         return records  # nothing slow to overlap: restoration is one vault read per response
 
     async def finish(self, records: Sequence[Record]) -> list[Output]:
-        decoded: list[CloudResponse | InvalidRecord] = []
-        for record in records:
-            try:
-                decoded.append(decode(record.value, CloudResponse, max_bytes=self.kafka.max_record_bytes))
-            except InvalidRecord as err:
-                decoded.append(err)
+        decoded = decode_each((r.value for r in records), CloudResponse, max_bytes=self.kafka.max_record_bytes)
         valid = [d for d in decoded if isinstance(d, CloudResponse)]
         restored = iter(await restore_responses(self.store, valid))  # one vault read per batch
         outputs = []

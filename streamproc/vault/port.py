@@ -29,6 +29,9 @@ class PlaceholderStore(Protocol):
 
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]: ...
 
+    async def reveal_and_resolve(
+        self, requests: Sequence[tuple[str, str, set[str]]]
+    ) -> list[tuple[tuple[str, str], dict[str, str]] | None]: ...
 
 
 class WorkerVault(PlaceholderStore, Protocol):

@@ -41,6 +41,7 @@ from streamproc.vault.crypto import MasterKeyError, make_key_check, new_dek, ver
 from streamproc.vault.engine import dialect_insert, make_engine, transaction, wrap_db_errors
 from streamproc.vault.keyring import KeyRing
 from streamproc.vault.tables import Counter, Mapping, Pseudonym, User, VaultMeta
+from streamproc.vault.values import read_values
 
 log = logging.getLogger(__name__)
 _KEY_CHECK = rotation.KEY_CHECK
@@ -148,30 +149,31 @@ class Vault:
     async def resolve_many(self, requests: Sequence[tuple[str, set[str]]]) -> list[dict[str, str] | None]:
         """`resolve` for a whole batch in one read transaction; None where the user is unknown."""
         now = self._now()
-        users = sorted({user_id for user_id, _ in requests})
-        wanted = sorted({key for _, keys in requests for key in keys})
         async with wrap_db_errors("resolve"), transaction(self._engine, write=False) as conn:
-            user_keys = await _assign.user_keys(conn, self._keys, users, now, create=False)
-            rows = []
-            for key_chunk in _assign.chunks(wanted):
-                stmt = select(Mapping.user_id, Mapping.placeholder_key, Mapping.ciphertext).where(
-                    Mapping.user_id.in_([u for u in users if u in user_keys]),
-                    Mapping.placeholder_key.in_(key_chunk),
-                    Mapping.action == Action.MASK.value,
-                    Mapping.ciphertext.is_not(None),
-                    (Mapping.expires_at.is_(None)) | (Mapping.expires_at > now),
-                )
-                rows.extend((await conn.execute(stmt)).all())
-        found: dict[str, dict[str, bytes]] = {}
-        for row in rows:
-            found.setdefault(row.user_id, {})[row.placeholder_key] = row.ciphertext
-        out: list[dict[str, str] | None] = []
-        for user_id, keys in requests:
-            if user_id not in user_keys:
-                out.append(None)
-                continue
-            mine = found.get(user_id, {})
-            out.append({k: user_keys[user_id].decrypt(k, mine[k]) for k in keys if k in mine})
+            user_keys = await _assign.user_keys(conn, self._keys, {u for u, _ in requests}, now, create=False)
+            return await read_values(conn, user_keys, requests, now)
+
+    async def reveal_and_resolve(
+        self, requests: Sequence[tuple[str, str, set[str]]]
+    ) -> list[tuple[tuple[str, str], dict[str, str]] | None]:
+        """The restore flow's single vault read per batch: (user pseudonym, session pseudonym,
+        placeholder keys) -> ((user_id, session_id), key -> value), or None where the vault does
+        not know the pseudonyms. `reveal` then `resolve_many`, in one transaction and with each
+        user's key unwrapped once."""
+        if not requests:
+            return []
+        now = self._now()
+        pairs = [(up, sp) for up, sp, _ in requests]
+        async with wrap_db_errors("restore"), transaction(self._engine, write=False) as conn:
+            rows = await _pseudonyms.owners(conn, pairs)
+            keys = await _assign.user_keys(conn, self._keys, {row.user_id for row in rows.values()}, now, create=False)
+            real = _pseudonyms.reveal(rows, keys, pairs)
+            known = [(ids[0], wanted) for ids, (_, _, wanted) in zip(real, requests, strict=True) if ids is not None]
+            values = iter(await read_values(conn, keys, known, now))
+        out: list[tuple[tuple[str, str], dict[str, str]] | None] = []
+        for ids in real:
+            found = None if ids is None else next(values)
+            out.append(None if ids is None or found is None else (ids, found))
         return out
 
     async def assign_with_pseudonyms(
@@ -355,3 +357,4 @@ class Vault:
             "redacted": int(row[2]),
             "expired_unpurged": int(row[3]),
         }
+

@@ -40,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     extractor = RulesExtractor.from_preset(args.preset) if hasattr(RulesExtractor, "from_preset") \
         else RulesExtractor()
-    print(f"| set | F1 | P | R | leak | leak PL4 | median ms |\n|---|---|---|---|---|---|---|")
+    print("| set | F1 | P | R | leak | leak PL4 | median ms |\n|---|---|---|---|---|---|---|")
     for name, (path, users) in SETS.items():
         messages = load_messages(path, users=users)
         preds, times = [], []

@@ -49,7 +49,7 @@ class SecuredCluster:
         state_root = self.config_path.parent.parent
         port = self.config["bootstrap_servers"].rsplit(":", 1)[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMPROC_")}
-        return {**env, "STREAMPROC_STATE_DIR": str(state_root), "STREAMPROC_KAFKA_PORT": port}
+        return {**env, "STREAMPROC_STATE_DIR": str(state_root), "STREAMPROC_KAFKA_SECURE_PORT": port}
 
 
 def load_cluster(config_path: Path) -> SecuredCluster:

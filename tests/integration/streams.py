@@ -27,7 +27,7 @@ from streamproc.settings import KafkaSettings, Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-from streamproc.bench.common import free_port  # noqa: E402  (one definition for bench and tests)
+from streamproc.bench.common import StallClock, free_port  # noqa: E402  (one definition for bench and tests)
 
 
 def unique_settings(bootstrap: str | KafkaSettings, vault_url: str, state_dir: Path, **extraction: Any) -> Settings:
@@ -131,7 +131,7 @@ async def read_until(
     await reader.start()
     seen: list[Any] = []
     try:
-        stall = StallClock(deadline_s)
+        stall = StallClock(deadline_s, AssertionError)
         while len(seen) < count:
             stall.check(len(seen), f"{topic}: {len(seen)} of {count} records")
             batch = await reader.getmany(timeout_ms=500)
@@ -147,22 +147,6 @@ async def read_until(
         await reader.stop()
 
 
-class StallClock:
-    """Fails a wait when a progress measure has not grown for `stall_s` seconds."""
-
-    def __init__(self, stall_s: float) -> None:
-        self.stall_s = stall_s
-        self.best = -1
-        self.since = time.monotonic()
-
-    def check(self, progress: int, what: str) -> None:
-        now = time.monotonic()
-        if progress > self.best:
-            self.best, self.since = progress, now
-        elif now - self.since > self.stall_s:
-            raise AssertionError(f"no progress for {self.stall_s:g}s: {what}")
-
-
 async def read_outcomes(kafka: KafkaSettings, topics: list[str], *, count: int, stall_s: float) -> dict[str, list[Any]]:
     """Committed records of several topics from the beginning until `count` arrived in all,
     then a short drain for extras; fails only after `stall_s` seconds without a new record."""
@@ -173,7 +157,7 @@ async def read_outcomes(kafka: KafkaSettings, topics: list[str], *, count: int, 
     await reader.start()
     seen: dict[str, list[Any]] = {t: [] for t in topics}
     try:
-        stall = StallClock(stall_s)
+        stall = StallClock(stall_s, AssertionError)
         total = 0
         while total < count:
             stall.check(total, f"{total} of {count} records on {topics}")
@@ -216,7 +200,7 @@ async def committed(kafka: KafkaSettings, topic: str) -> int:
 async def wait_committed(kafka: KafkaSettings, topic: str, at_least: int, stall_s: float) -> int:
     """Wait for `at_least` committed records of `topic` while the count keeps growing; fail only
     after `stall_s` seconds in which it did not grow (a busy machine is slow, not stuck)."""
-    stall = StallClock(stall_s)
+    stall = StallClock(stall_s, AssertionError)
     while (seen := await committed(kafka, topic)) < at_least:
         stall.check(seen, f"{seen} of {at_least} committed records on {topic}")
         await asyncio.sleep(0.5)  # polling interval of the progress check, not synchronisation

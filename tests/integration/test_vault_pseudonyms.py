@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from streamproc.core.errors import VaultError
+from streamproc.core.placeholders import canonical_key
+from streamproc.core.policy import DEFAULT_POLICY
 from streamproc.vault import MasterKeyError, Vault
 from streamproc.vault.tables import Pseudonym
 
-from .test_vault_store import table_rows
+from .test_vault_store import req, table_rows
 
 ANN = ("ann@example.org", "sess-ann@example.org-1")
 BOB = ("+44 20 7946 0001", "sess-bob-1")
@@ -75,3 +77,34 @@ async def test_service_key_is_created_once_and_needs_the_master_key(vault_url: s
             unwrap_service_key(key, "other", bytes(wrapped))  # type: ignore[arg-type]
         with pytest.raises(MasterKeyError):
             unwrap_service_key(os.urandom(32), "dead-letter", bytes(wrapped))  # type: ignore[arg-type]
+
+
+async def test_reveal_and_resolve_is_reveal_then_resolve_in_one_read(vault_url: str) -> None:
+    """The restore flow's one vault read per batch answers exactly as its two parts would."""
+    async with Vault.open(vault_url, os.urandom(32)) as vault:
+        [ann_map, bob_map], [(ann_u, ann_s), (bob_u, bob_s)] = await vault.assign_with_pseudonyms(
+            [(ANN[0], [req("ann@example.org")], DEFAULT_POLICY), (BOB[0], [req("+44 20 7946 0001", "Phone_Number")], DEFAULT_POLICY)],
+            [ANN, BOB],
+        )
+        ann_key, bob_key = canonical_key(ann_map["ann@example.org"]), canonical_key(bob_map["+44 20 7946 0001"])
+        requests = [
+            (ann_u, ann_s, {ann_key, "email_99"}),  # one known key, one never minted
+            (bob_u, bob_s, {bob_key}),
+            (ann_u, bob_s, {ann_key}),  # crossed pseudonyms
+            ("u-nobody", ann_s, {ann_key}),
+            (bob_u, bob_s, set()),
+        ]
+        combined = await vault.reveal_and_resolve(requests)
+        real = await vault.reveal([(u, s) for u, s, _ in requests])
+        values = await vault.resolve_many([(ids[0], keys) for ids, (_, _, keys) in zip(real, requests) if ids is not None])
+        assert combined == [
+            (ANN, {ann_key: "ann@example.org"}),
+            (BOB, {bob_key: "+44 20 7946 0001"}),
+            None,
+            None,
+            (BOB, {}),
+        ]
+        assert [c[1] for c in combined if c is not None] == values
+        assert await vault.forget(ANN[0]) is True
+        assert await vault.reveal_and_resolve(requests[:2]) == [None, (BOB, {bob_key: "+44 20 7946 0001"})]
+        assert await vault.reveal_and_resolve([]) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from streamproc.core.errors import ConfigurationError, ExtractionError
+from streamproc.core.errors import ConfigurationError
 from streamproc.extractors.model_request import build_request
 from streamproc.extractors.prompt import PromptTemplate
 from streamproc.extractors.base import TurnText

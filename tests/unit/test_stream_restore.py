@@ -31,6 +31,12 @@ class MemoryStore:
     async def reveal(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str] | None]:
         return list(pairs)
 
+    async def reveal_and_resolve(
+        self, requests: Sequence[tuple[str, str, set[str]]]
+    ) -> list[tuple[tuple[str, str], dict[str, str]] | None]:
+        values = await self.resolve_many([(user, keys) for user, _, keys in requests])
+        return [None if found is None else ((user, session), found) for (user, session, _), found in zip(requests, values)]
+
     async def service_key(self, name: str) -> bytes:
         return b"k" * 32
 

@@ -10,11 +10,21 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
+from functools import lru_cache
+
+from .gate import gated
+
+
+@lru_cache(maxsize=256)  # a fixed set of module-level cue patterns
+def _gated(cue: re.Pattern[str]) -> re.Pattern[str]:
+    return gated(cue)
 
 
 class CueIndex:
     def __init__(self, cue: re.Pattern[str], text: str) -> None:
-        self._cue = cue
+        # Gated on the cue's first characters: the same matches, but a text of digits and spaces
+        # (a hostile turn of numbers) no longer costs a case-insensitive alternation per position.
+        self._cue = _gated(cue)
         self._text = text
         self._starts: list[int] | None = None
         self._ends: list[int] = []

@@ -22,6 +22,7 @@ adds the low-tier detectors (STRICT_DETECTORS). Measured figures are in the READ
 from __future__ import annotations
 
 import asyncio
+import re
 from bisect import bisect_left
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -77,6 +78,15 @@ TEXT_DETECTORS: tuple[Detector, ...] = (
     *places.DETECTORS,
     *bank_accounts.DETECTORS,
 )
+# The first-pass trigger (issue #14): these detectors report only spans that hold a digit (every
+# alternative of their patterns has `\d`), so a turn without one skips them at the cost of one
+# search. Most chat turns carry no digit; each skipped detector saves its scan and its generator.
+NEEDS_DIGIT: frozenset[Detector] = frozenset({
+    patterned.ips, address.coordinates, financial.credit_scores, financial.card_tails, medical.vitals,
+    itinerary.flights_and_trains, accounts.cards, accounts.ibans, national_ids.national_ids,
+    bank_accounts.bank_numbers, secrets.postfix_codes,
+})
+_DIGIT = re.compile(r"\d")
 NAME_DETECTORS: tuple[NamedDetector, ...] = (*people.NAME_DETECTORS, *names.NAME_DETECTORS)
 STRICT_DETECTORS: tuple[NamedDetector, ...] = names.STRICT_DETECTORS
 PRESETS = ("default", "strict")
@@ -159,6 +169,8 @@ class RulesExtractor(ExtractorBase):
         national_ids.warm_up()
         accounts.warm_up()
         self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
+        # A phone holds at least seven digits, whatever its regions.
+        self._digit_free = tuple(d for d in self._text_detectors if d not in NEEDS_DIGIT and d is not chosen)
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
@@ -185,7 +197,7 @@ class RulesExtractor(ExtractorBase):
         # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
         # masking and restored verbatim; detecting one as a secret would redact it for good.
         typed = [(f.start, f.end) for f in placeholders.scan(text)] if ("<" in text or "&lt;" in text) else []
-        for detector in self._text_detectors:
+        for detector in self._text_detectors if _DIGIT.search(text) else self._digit_free:
             hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
         for named in self._named:
             hits.extend(h for h in named(text, real_name)

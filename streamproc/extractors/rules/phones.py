@@ -55,6 +55,25 @@ CUE = re.compile(
 )
 
 
+# Validating one candidate with `phonenumbers` costs ~0.1 ms per region tried. An ordinary turn
+# holds a handful; a hostile one thousands of distinct ones (a 32,000-character turn of numbers).
+# Past VALIDATION_BUDGET distinct validations in one turn, the remaining candidates that already
+# passed the shape checks are reported without validation at SHAPE_ONLY_CONFIDENCE: more masking,
+# never less, and the turn's cost stays bounded. Identical candidates are judged once per turn.
+VALIDATION_BUDGET = 200
+SHAPE_ONLY_CONFIDENCE = 0.6
+
+
+class _TurnMemo:
+    """What one turn has already judged, and how many validations it has spent."""
+
+    __slots__ = ("seen", "validations")
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, bool], float] = {}
+        self.validations = 0
+
+
 @cache
 def _plan(region: str) -> tuple[int, str, frozenset[int]]:
     """(country code, national trunk prefix, possible national lengths) from the metadata."""
@@ -116,24 +135,40 @@ def _international(raw: str) -> bool:
         return False
 
 
-def _judge(text: str, start: int, end: int, regions: Sequence[str], cue: bool) -> float:
+def _judge(text: str, start: int, end: int, regions: Sequence[str], cue: bool, turn: _TurnMemo) -> float:
     """Confidence that text[start:end] is a phone number; 0 to reject."""
     raw = text[start:end]
-    digits = sum(c.isdigit() for c in raw)
-    if not 7 <= digits <= 15 or _DATE.match(raw) or _SSN_SHAPE.fullmatch(raw) or _TIME_AFTER.match(text, end):
+    if _TIME_AFTER.match(text, end):
         return 0.0
-    if raw.startswith(("+", "00")):
+    # Everything below depends on (raw, cue) only: a value repeated through the turn is judged once.
+    known = turn.seen.get((raw, cue))
+    if known is None:
+        known = turn.seen[(raw, cue)] = _judge_value(raw, regions, cue, turn)
+    return known
+
+
+def _judge_value(raw: str, regions: Sequence[str], cue: bool, turn: _TurnMemo) -> float:
+    digits = sum(c.isdigit() for c in raw)
+    if not 7 <= digits <= 15 or _DATE.match(raw) or _SSN_SHAPE.fullmatch(raw):
+        return 0.0
+    international = raw.startswith(("+", "00"))
+    groups = _GROUPS.findall(raw)
+    if not international:
+        separated = digits < len(raw.strip("()"))
+        if not cue and (len(groups) > 5 or digits > 13 or any(len(g) < 2 for g in groups[1:])):
+            return 0.0  # not how anyone writes a national number: a list, a version, a long id
+        # Without a cue, only shapes people use for phones: grouped, or a trunk-0 national number,
+        # or a bare mainland mobile; never a plain run of another length (counts, ids, amounts).
+        if not cue and not (separated and (digits >= 10 or raw.lstrip("(").startswith("0"))
+                            or _CN_MOBILE.fullmatch(raw)):
+            return 0.0
+    turn.validations += 1
+    if turn.validations > VALIDATION_BUDGET:
+        # Fail closed: past the budget a phone-shaped candidate is masked by its shape alone.
+        return SHAPE_ONLY_CONFIDENCE
+    if international:
         plus = "+" + raw[2:] if raw.startswith("00") else raw
         return 0.9 if _international(plus) else (0.7 if cue and digits >= 8 else 0.0)
-    separated = digits < len(raw.strip("()"))
-    groups = _GROUPS.findall(raw)
-    if not cue and (len(groups) > 5 or digits > 13 or any(len(g) < 2 for g in groups[1:])):
-        return 0.0  # not how anyone writes a national number: a list, a version, a long id
-    # Without a cue, only shapes people use for phones: grouped, or a trunk-0 national number,
-    # or a bare mainland mobile; never a plain run of another length (counts, ids, amounts).
-    if not cue and not (separated and (digits >= 10 or raw.lstrip("(").startswith("0"))
-                        or _CN_MOBILE.fullmatch(raw)):
-        return 0.0
     possible = False
     for number in _parse_in(raw, "".join(groups), regions):
         if number is None:
@@ -172,6 +207,7 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
 
     def phones(text: str) -> Iterator[Hit | None]:
         cues, accounts = CueIndex(CUE, text), CueIndex(_ACCOUNT_START, text)
+        turn = _TurnMemo()
         for m in _CANDIDATE.finditer(text):
             if sum(c.isdigit() for c in m.group()) < 7:
                 continue
@@ -182,7 +218,7 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
             for start, end in _spans(text, m.start(), m.end()):
                 if text[end - 1] == ")" and "(" not in text[start:end]:
                     end -= 1
-                confidence = _judge(text, start, end, chosen, cue)
+                confidence = _judge(text, start, end, chosen, cue, turn)
                 if confidence:
                     yield Hit(start, end, "Phone Number", PL.PL2, "phone", confidence)
                     break

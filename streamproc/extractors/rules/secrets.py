@@ -67,11 +67,16 @@ _PATTERNS = {
     for family, (_type, cues) in _CUES.items()
 }
 
-_NOT_A_CODE_BEFORE = re.compile(r"(?i)(?:zip|postal|post|area|country|promo|discount|coupon|"
-                                r"dress|source|error|status|qr|bar|tax|product|course)\s*$")
+_NOT_A_CODE_WORDS = (r"(?i)(?:zip|postal|post|area|country|promo|discount|coupon|"
+                     r"dress|source|error|status|qr|bar|tax|product|course)")
+_NOT_A_CODE_BEFORE = re.compile(_NOT_A_CODE_WORDS + r"\s*$")
 _DATE_OR_TIME = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}|\d{1,2}:\d{2})$")
-_CARD_OR_PHONE_TAIL = re.compile(r"(?:尾号|尾數|尾数|后四位|末四位|(?i:ending in|ends in|last (?:4|four)(?: digits)?))"
-                                 r"\s*+(?:是|为|:|：)?\s*+$")
+_TAIL_WORDS = r"(?:尾号|尾數|尾数|后四位|末四位|(?i:ending in|ends in|last (?:4|four)(?: digits)?))"
+_CARD_OR_PHONE_TAIL = re.compile(_TAIL_WORDS + r"\s*+(?:是|为|:|：)?\s*+$")
+# The windows above are searched once per candidate value; a text that holds none of their words
+# anywhere (one search each) cannot match in any window, so thousands of codes skip both searches.
+_ANY_NOT_A_CODE = re.compile(_NOT_A_CODE_WORDS)
+_ANY_TAIL = re.compile(_TAIL_WORDS)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _STOP_VALUES = frozenset({"none", "null", "empty", "same", "wrong", "correct", "incorrect", "weak",
                           "strong", "expired", "changed", "invalid", "required", "here", "below"})
@@ -114,16 +119,30 @@ def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: boo
     return 0.9 if explicit else 0.7
 
 
+# A value of each family holds one of these characters (a code or token a digit, a password or key
+# a digit or symbol, a quoted value its quote): a text without any skips the family's scan, which
+# on a long run of cue words ("code is code is ...") costs a 40-character gap search per cue.
+_QUOTES = "\"'“‘「『"
+_CODE_CHAR = re.compile(r"[\d" + _QUOTES + "]")
+_SECRET_CHAR = re.compile(r"[\d!@#$%^&*_+=~?" + _QUOTES + "]")
+_VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token": _CODE_CHAR,
+               "password": _SECRET_CHAR, "key": _SECRET_CHAR}
+
+
 def cue_secrets(text: str) -> Iterator[Hit | None]:
+    not_a_code, tail = _ANY_NOT_A_CODE.search(text) is not None, _ANY_TAIL.search(text) is not None
     for family, pattern in _PATTERNS.items():
+        if not _VALUE_CHAR[family].search(text):
+            continue
         privacy_type = _CUES[family][0]
         for m in pattern.finditer(text):
-            if family == "otp" and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+            if (family == "otp" and not_a_code
+                    and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
                 continue
             quoted = m.group("quoted") is not None
             group = "quoted" if quoted else ("code" if "code" in pattern.groupindex else "secret")
             start, end = m.span(group)
-            if _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
+            if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
                 continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
             value = text[start:end]
             if not quoted:
@@ -146,12 +165,13 @@ _POSTFIX_TYPE = {"token": "Token"}
 
 
 def postfix_codes(text: str) -> Iterator[Hit | None]:
+    tail = _ANY_TAIL.search(text) is not None
     for m in _POSTFIX.finditer(text):
         value, cue = m.group("code"), m.group("cue").casefold()
         digits = sum(c.isdigit() for c in value)
         if digits < 3 or digits > 12 or _DATE_OR_TIME.match(value) or _YEAR.match(value):
             continue
-        if _CARD_OR_PHONE_TAIL.search(text, max(0, m.start() - 14), m.start()):
+        if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, m.start() - 14), m.start()):
             continue
         if cue == "code" and not ("-" in value or digits >= 5):
             continue  # "error 404 code", "the 2024 code of conduct"

@@ -55,6 +55,7 @@ from . import (
     wallets,
     work,
 )
+from . import firstpass, triggers
 from .normalise import view_of
 from .text import Hit
 
@@ -171,6 +172,11 @@ class RulesExtractor(ExtractorBase):
         self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         # A phone holds at least seven digits, whatever its regions.
         self._digit_free = tuple(d for d in self._text_detectors if d not in NEEDS_DIGIT and d is not chosen)
+        # The first pass (issue #14): one Aho-Corasick scan decides which patterns can match; a
+        # detector none of whose patterns can is skipped (firstpass.py, triggers.py).
+        depends = triggers.depends()
+        self._first_pass = firstpass.FirstPass([*(p for ps in depends.values() for p in ps), *triggers.CUES])
+        self._depends = {d: frozenset(self._first_pass.key(p) for p in ps) for d, ps in depends.items()}
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
@@ -197,8 +203,15 @@ class RulesExtractor(ExtractorBase):
         # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
         # masking and restored verbatim; detecting one as a secret would redact it for good.
         typed = [(f.start, f.end) for f in placeholders.scan(text)] if ("<" in text or "&lt;" in text) else []
-        for detector in self._text_detectors if _DIGIT.search(text) else self._digit_free:
-            hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
+        possible = firstpass.begin(self._first_pass, text)
+        try:
+            for detector in self._text_detectors if _DIGIT.search(text) else self._digit_free:
+                needs = self._depends.get(detector)
+                if needs is not None and needs.isdisjoint(possible):
+                    continue  # none of its patterns can match anywhere in this turn
+                hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
+        finally:
+            firstpass.end()
         for named in self._named:
             hits.extend(h for h in named(text, real_name)
                         if h is not None and h.confidence >= self.min_confidence)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit
 
@@ -41,9 +42,9 @@ def flights_and_trains(text: str) -> Iterator[Hit | None]:
 
 
 def stays(text: str) -> Iterator[Hit | None]:
-    for m in _ROOM.finditer(text):
+    for m in _ROOM.finditer(text) if may_match(_ROOM, text) else ():
         yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "hotel_room", 0.7)
-    for m in _STAY.finditer(text):
+    for m in _STAY.finditer(text) if may_match(_STAY, text) else ():
         yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "stay", 0.6)
 
 

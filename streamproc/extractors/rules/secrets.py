@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import SECRET_TRAIL, Hit, L, R, hit
 
@@ -132,7 +133,7 @@ _VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token":
 def cue_secrets(text: str) -> Iterator[Hit | None]:
     not_a_code, tail = _ANY_NOT_A_CODE.search(text) is not None, _ANY_TAIL.search(text) is not None
     for family, pattern in _PATTERNS.items():
-        if not _VALUE_CHAR[family].search(text):
+        if not _VALUE_CHAR[family].search(text) or not may_match(pattern, text):
             continue
         privacy_type = _CUES[family][0]
         for m in pattern.finditer(text):

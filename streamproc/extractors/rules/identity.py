@@ -67,7 +67,7 @@ _COMMON = frozenset({"number", "please", "details", "below", "here", "the", "thi
 
 
 def _value_confidence(kind: str, value: str, explicit: bool) -> float:
-    digits = sum(c.isdigit() for c in value)
+    digits = sum(map(str.isdigit, value))
     if value.casefold() in _COMMON:
         return 0.0
     if kind == "handle":

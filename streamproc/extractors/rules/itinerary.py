@@ -28,7 +28,7 @@ _STAY = compile_gated(
 
 
 def flights_and_trains(text: str) -> Iterator[Hit | None]:
-    if _FLIGHT_CUE.search(text):
+    if may_match(_FLIGHT_CUE, text) and _FLIGHT_CUE.search(text):
         for m in _FLIGHT.finditer(text):
             value = m.group()
             if not any(c.isdigit() for c in value[:2]) and value[:2] in ("PL", "ID", "NO", "AM", "PM"):

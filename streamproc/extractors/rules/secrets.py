@@ -86,7 +86,7 @@ _TRAIL_PUNCT = ".,;:)]}'\"”’，。；：）"
 
 def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: bool) -> float:
     """Confidence for this value, 0 to reject."""
-    digits = sum(c.isdigit() for c in value)
+    digits = sum(map(str.isdigit, value))
     if value.casefold() in _STOP_VALUES or _DATE_OR_TIME.match(value):
         return 0.0
     explicit = bool(sep.strip()) or quoted
@@ -131,7 +131,8 @@ _VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token":
 
 
 def cue_secrets(text: str) -> Iterator[Hit | None]:
-    not_a_code, tail = _ANY_NOT_A_CODE.search(text) is not None, _ANY_TAIL.search(text) is not None
+    not_a_code = may_match(_ANY_NOT_A_CODE, text) and _ANY_NOT_A_CODE.search(text) is not None
+    tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
     for family, pattern in _PATTERNS.items():
         if not _VALUE_CHAR[family].search(text) or not may_match(pattern, text):
             continue
@@ -166,10 +167,10 @@ _POSTFIX_TYPE = {"token": "Token"}
 
 
 def postfix_codes(text: str) -> Iterator[Hit | None]:
-    tail = _ANY_TAIL.search(text) is not None
+    tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
     for m in _POSTFIX.finditer(text):
         value, cue = m.group("code"), m.group("cue").casefold()
-        digits = sum(c.isdigit() for c in value)
+        digits = sum(map(str.isdigit, value))
         if digits < 3 or digits > 12 or _DATE_OR_TIME.match(value) or _YEAR.match(value):
             continue
         if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, m.start() - 14), m.start()):

@@ -5,8 +5,9 @@ somewhere in the turn (read off each detector: every hit it yields comes from a 
 them). The first pass derives the literal strings each pattern needs; a detector none of whose
 patterns can match is skipped, and the detectors that loop over several patterns skip the ones
 that cannot match (`may_match`). Detectors not listed (shape-only ones: phones, cards, ids,
-strong passwords, and those with a cheap gate of their own) always run. `CUES` are the cue
-patterns `CueIndex` scans lazily: one that cannot match answers "no cue" without its scan.
+strong passwords, and those with a cheap gate of their own) always run. `checked()` lists the
+patterns detectors ask about themselves (`CueIndex` cues: one that cannot match answers "no
+cue" without its scan).
 
 Adding a pattern to a detector listed here means adding it to its entry: test_rules_firstpass.py
 checks, on every unit-test and hostile text, that no listed detector finds a hit the gate ruled
@@ -29,6 +30,7 @@ from . import (
     medical,
     national_ids,
     patterned,
+    people,
     phones,
     secrets,
     urls,
@@ -44,6 +46,7 @@ def depends() -> dict[Detector, tuple[re.Pattern[str], ...]]:
     amount_after, amount_before = financial._amount_patterns()
     return {
         patterned.emails: (patterned.EMAIL,),
+        patterned.ips: (patterned.IPV4, patterned.IPV6),
         keys.shaped_keys: (*(p for *_rest, p in keys.SHAPES), keys.BEARER),
         keys.connection_strings: (keys.DB_URL, keys.JDBC, keys.ODBC),
         secrets.cue_secrets: tuple(secrets._PATTERNS.values()),
@@ -67,7 +70,12 @@ def depends() -> dict[Detector, tuple[re.Pattern[str], ...]]:
     }
 
 
-CUES: tuple[re.Pattern[str], ...] = (
-    phones.CUE, accounts.CARD_CUE, accounts.IBAN_CUE, wallets.CUE,
-    *(kind.cue for kind in national_ids.KINDS),
-)
+def checked() -> tuple[re.Pattern[str], ...]:
+    """Patterns detectors ask `may_match` about themselves: `CueIndex` cues, whole-turn checks,
+    the patterns of detectors that also take the user's name."""
+    return (
+        phones.CUE, accounts.CARD_CUE, accounts.IBAN_CUE, wallets.CUE,
+        *(kind.cue for kind in national_ids.KINDS),
+        secrets._ANY_NOT_A_CODE, secrets._ANY_TAIL, itinerary._FLIGHT_CUE,
+        *people._patterns().values(),
+    )

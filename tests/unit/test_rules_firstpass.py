@@ -153,3 +153,14 @@ def test_the_gate_never_hides_a_pattern_that_matches(text: str) -> None:
     for k, p in enumerate(fp.patterns):
         if k not in possible:
             assert p.search(text) is None, p.pattern[:80]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from("0123456789٣ -.,x\n"), min_size=1, max_size=12), st.data())
+def test_the_longer_number_check_equals_its_regexes(text: str, data: st.DataObject) -> None:
+    from streamproc.extractors.rules import national_ids as ids
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    regexes = bool(ids._GROUP_BEFORE.search(text, max(0, start - 2), start) or ids._GROUP_AFTER.match(text, end))
+    assert ids._inside_longer_number(text, start, end) == regexes

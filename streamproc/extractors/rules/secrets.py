@@ -133,16 +133,18 @@ _VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token":
 def cue_secrets(text: str) -> Iterator[Hit | None]:
     not_a_code = may_match(_ANY_NOT_A_CODE, text) and _ANY_NOT_A_CODE.search(text) is not None
     tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
+    judged: dict[tuple[str, str, str, str, str, bool], float] = {}  # a value repeated through the turn
     for family, pattern in _PATTERNS.items():
         if not _VALUE_CHAR[family].search(text) or not may_match(pattern, text):
             continue
         privacy_type = _CUES[family][0]
+        group_of_value = "code" if "code" in pattern.groupindex else "secret"
         for m in pattern.finditer(text):
             if (family == "otp" and not_a_code
                     and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
                 continue
             quoted = m.group("quoted") is not None
-            group = "quoted" if quoted else ("code" if "code" in pattern.groupindex else "secret")
+            group = "quoted" if quoted else group_of_value
             start, end = m.span(group)
             if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
                 continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
@@ -151,7 +153,10 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
                 while end > start and text[end - 1] in _TRAIL_PUNCT:
                     end -= 1
                 value = text[start:end]
-            confidence = _value_ok(family, m.group("cue"), value, m.group("gap") or "", m.group("sep") or "", quoted)
+            key = (family, m.group("cue"), value, m.group("gap") or "", m.group("sep") or "", quoted)
+            confidence = judged.get(key)
+            if confidence is None:
+                confidence = judged[key] = _value_ok(*key)
             if confidence:
                 yield hit(text, start, end, privacy_type, PL.PL4, f"cue_{family}", confidence,
                           trail=SECRET_TRAIL)

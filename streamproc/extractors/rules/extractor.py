@@ -209,11 +209,11 @@ class RulesExtractor(ExtractorBase):
                 if needs is not None and needs.isdisjoint(possible):
                     continue  # none of its patterns can match anywhere in this turn
                 hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
+            for named in self._named:
+                hits.extend(h for h in named(text, real_name)
+                            if h is not None and h.confidence >= self.min_confidence)
         finally:
             firstpass.end()
-        for named in self._named:
-            hits.extend(h for h in named(text, real_name)
-                        if h is not None and h.confidence >= self.min_confidence)
         if typed:
             hits = [h for h in hits if not _overlaps_any(typed, h)]
         out: list[Detection] = []

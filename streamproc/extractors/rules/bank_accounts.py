@@ -38,7 +38,7 @@ def bank_numbers(text: str) -> Iterator[Hit | None]:
         return
     for m in _pattern().finditer(text):
         value = m.group("num")
-        digits = sum(c.isdigit() for c in value)
+        digits = sum(map(str.isdigit, value))
         if digits < 8 or digits > 19:
             continue
         if re.fullmatch(r"(?:19|20)\d{6}", value):

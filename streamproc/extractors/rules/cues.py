@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from .firstpass import may_match
 from .gate import gated
 
 
@@ -26,7 +27,8 @@ class CueIndex:
         # (a hostile turn of numbers) no longer costs a case-insensitive alternation per position.
         self._cue = _gated(cue)
         self._text = text
-        self._starts: list[int] | None = None
+        # A cue the turn's first pass ruled out has no occurrence to look for.
+        self._starts: list[int] | None = None if may_match(cue, text) else []
         self._ends: list[int] = []
 
     def near(self, start: int, end: int, before: int = 48, after: int = 16) -> bool:

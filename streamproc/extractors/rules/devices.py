@@ -70,7 +70,7 @@ def devices(text: str) -> Iterator[Hit | None]:
     for m in _DEVICE.finditer(text):
         group = next(g for g in ("v", "v2", "mac") if m.group(g))
         value = m.group(group)
-        if group == "v" and (sum(c.isdigit() for c in value) < 4 or len(value) < 6):
+        if group == "v" and (sum(map(str.isdigit, value)) < 4 or len(value) < 6):
             continue
         yield hit(text, m.start(group), m.end(group), "Device ID", PL.PL2, "device_id", 0.7)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from streamproc.core import placeholders
 from streamproc.core.spans import Detection
+from streamproc.core.taxonomy import PrivacyLevel
 from streamproc.extractors.base import ExtractorBase, TurnText
 
 from . import (
@@ -55,6 +56,7 @@ from . import (
     wallets,
     work,
 )
+from . import firstpass, triggers
 from .normalise import view_of
 from .text import Hit
 
@@ -94,6 +96,7 @@ STRICT_MIN_CONFIDENCE = 0.35
 
 
 _CELL = 64  # characters per cell of the grid that finds kept spans near a new one
+_RANK = {level: level.rank for level in PrivacyLevel}
 
 
 def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
@@ -107,13 +110,15 @@ def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
     Kept spans are filed in a grid of fixed-size cells, so a new span is compared only with the
     kept spans near it: ten thousand hits in one turn cost ten thousand look-ups, not 10^8.
     """
-    ordered = sorted(hits, key=lambda h: (-h.level.rank, -(h.end - h.start), -h.confidence, h.start))
+    ordered = sorted(hits, key=lambda h: (-_RANK[h.level], -(h.end - h.start), -h.confidence, h.start))
     kept: list[Hit] = []
     grid: dict[int, list[Hit]] = {}
     for h in ordered:
-        if not any(_clashes(h, k) for k in _near(grid, h)):
+        cells = range(h.start // _CELL, (h.end - 1) // _CELL + 1)
+        # Inline rather than any(generator): a turn of ten thousand spans pays this per span.
+        if not any(_clashes(h, k) for cell in cells if cell in grid for k in grid[cell]):
             kept.append(h)
-            for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
+            for cell in cells:
                 grid.setdefault(cell, []).append(h)
     return sorted(kept, key=lambda h: h.start)
 
@@ -122,11 +127,6 @@ def _overlaps_any(regions: list[tuple[int, int]], h: Hit) -> bool:
     """Whether `h` overlaps one of `regions` (sorted, disjoint): one binary search, not a scan."""
     i = bisect_left(regions, (h.end, -1)) - 1  # the last region starting before h ends
     return i >= 0 and regions[i][1] > h.start
-
-
-def _near(grid: dict[int, list[Hit]], h: Hit) -> Iterator[Hit]:
-    for cell in range(h.start // _CELL, (h.end - 1) // _CELL + 1):
-        yield from grid.get(cell, ())
 
 
 def _clashes(h: Hit, k: Hit) -> bool:
@@ -171,6 +171,11 @@ class RulesExtractor(ExtractorBase):
         self._text_detectors = tuple(chosen if d in phones.DETECTORS else d for d in TEXT_DETECTORS)
         # A phone holds at least seven digits, whatever its regions.
         self._digit_free = tuple(d for d in self._text_detectors if d not in NEEDS_DIGIT and d is not chosen)
+        # The first pass (issue #14): one Aho-Corasick scan decides which patterns can match; a
+        # detector none of whose patterns can is skipped (firstpass.py, triggers.py).
+        depends = triggers.depends()
+        self._first_pass = firstpass.FirstPass([*(p for ps in depends.values() for p in ps), *triggers.checked()])
+        self._depends = {d: frozenset(self._first_pass.key(p) for p in ps) for d, ps in depends.items()}
         self._pool: RulesPool | None = None
         if processes > 0:
             from streamproc.extractors.rules.pool import RulesPool
@@ -197,11 +202,18 @@ class RulesExtractor(ExtractorBase):
         # Placeholder look-alikes the user typed (`<Email_1>`, `&lt;Email_1&gt;`) are escaped by
         # masking and restored verbatim; detecting one as a secret would redact it for good.
         typed = [(f.start, f.end) for f in placeholders.scan(text)] if ("<" in text or "&lt;" in text) else []
-        for detector in self._text_detectors if _DIGIT.search(text) else self._digit_free:
-            hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
-        for named in self._named:
-            hits.extend(h for h in named(text, real_name)
-                        if h is not None and h.confidence >= self.min_confidence)
+        possible = firstpass.begin(self._first_pass, text)
+        try:
+            for detector in self._text_detectors if _DIGIT.search(text) else self._digit_free:
+                needs = self._depends.get(detector)
+                if needs is not None and needs.isdisjoint(possible):
+                    continue  # none of its patterns can match anywhere in this turn
+                hits.extend(h for h in detector(text) if h is not None and h.confidence >= self.min_confidence)
+            for named in self._named:
+                hits.extend(h for h in named(text, real_name)
+                            if h is not None and h.confidence >= self.min_confidence)
+        finally:
+            firstpass.end()
         if typed:
             hits = [h for h in hits if not _overlaps_any(typed, h)]
         out: list[Detection] = []

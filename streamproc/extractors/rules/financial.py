@@ -14,6 +14,7 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
@@ -71,6 +72,8 @@ def amounts_with_purpose(text: str) -> Iterator[Hit | None]:
     after, before = _amount_patterns()
     table = _purposes()
     for pattern in (after, before):
+        if not may_match(pattern, text):
+            continue
         for m in pattern.finditer(text):
             if "." in m.group("mid") or "," in m.group("mid"):
                 continue

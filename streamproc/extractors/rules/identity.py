@@ -15,6 +15,7 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
@@ -66,7 +67,7 @@ _COMMON = frozenset({"number", "please", "details", "below", "here", "the", "thi
 
 
 def _value_confidence(kind: str, value: str, explicit: bool) -> float:
-    digits = sum(c.isdigit() for c in value)
+    digits = sum(map(str.isdigit, value))
     if value.casefold() in _COMMON:
         return 0.0
     if kind == "handle":
@@ -88,6 +89,8 @@ def labelled_identifiers(text: str) -> Iterator[Hit | None]:
     """One hit per value: the label closest to it wins, then the longest ("预订参考号" > "参考号")."""
     best: dict[int, tuple[tuple[int, int], Hit | None]] = {}
     for name, typ, level, kind, pattern in _PATTERNS:
+        if not may_match(pattern, text):
+            continue
         for m in pattern.finditer(text):
             if text[m.end("cue"):m.end("cue") + 1] in ("-", "_", "/"):
                 continue  # the "TXN" of "ORD-55102-KX" is part of a code, not a label

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit
 
@@ -27,7 +28,7 @@ _STAY = compile_gated(
 
 
 def flights_and_trains(text: str) -> Iterator[Hit | None]:
-    if _FLIGHT_CUE.search(text):
+    if may_match(_FLIGHT_CUE, text) and _FLIGHT_CUE.search(text):
         for m in _FLIGHT.finditer(text):
             value = m.group()
             if not any(c.isdigit() for c in value[:2]) and value[:2] in ("PL", "ID", "NO", "AM", "PM"):
@@ -41,9 +42,9 @@ def flights_and_trains(text: str) -> Iterator[Hit | None]:
 
 
 def stays(text: str) -> Iterator[Hit | None]:
-    for m in _ROOM.finditer(text):
+    for m in _ROOM.finditer(text) if may_match(_ROOM, text) else ():
         yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "hotel_room", 0.7)
-    for m in _STAY.finditer(text):
+    for m in _STAY.finditer(text) if may_match(_STAY, text) else ():
         yield hit(text, m.start(), m.end(), "Itinerary/Trajectory", PL.PL3, "stay", 0.6)
 
 

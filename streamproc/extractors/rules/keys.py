@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit
 
@@ -57,9 +58,11 @@ ODBC = compile_gated(
 ODBC_PASSWORD = re.compile(r"(?i)(?:password|pwd)\s*=")
 def shaped_keys(text: str) -> Iterator[Hit | None]:
     for name, typ, conf, pattern in SHAPES:
+        if not may_match(pattern, text):
+            continue
         for m in pattern.finditer(text):
             yield hit(text, m.start(), m.end(), typ, PL.PL4, name, conf)
-    for m in BEARER.finditer(text):
+    for m in BEARER.finditer(text) if may_match(BEARER, text) else ():
         value = m.group(1)
         if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
             yield hit(text, m.start(1), m.end(1), "Token", PL.PL4, "bearer", 0.9)
@@ -84,15 +87,15 @@ def private_keys(text: str) -> Iterator[Hit | None]:
 
 def connection_strings(text: str) -> Iterator[Hit | None]:
     seen: set[int] = set()
-    for m in DB_URL.finditer(text):
+    for m in DB_URL.finditer(text) if may_match(DB_URL, text) else ():
         has_creds = "@" in m.group()
         seen.add(m.start())
         yield hit(text, m.start(), m.end(), "Database Connection String", PL.PL4, "dsn",
                   0.95 if has_creds else 0.7)
-    for m in JDBC.finditer(text):
+    for m in JDBC.finditer(text) if may_match(JDBC, text) else ():
         if m.start() not in seen:
             yield hit(text, m.start(), m.end(), "Database Connection String", PL.PL4, "dsn", 0.85)
-    if "=" in text and ";" in text:
+    if "=" in text and ";" in text and may_match(ODBC, text):
         for m in ODBC.finditer(text):
             if ODBC_PASSWORD.search(m.group()):
                 yield hit(text, m.start(), m.end(), "Database Connection String", PL.PL4, "dsn", 0.9,

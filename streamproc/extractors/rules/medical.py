@@ -14,6 +14,7 @@ from functools import cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit, word_trie
 
@@ -95,9 +96,11 @@ def vitals(text: str) -> Iterator[Hit | None]:
 
 def clinical_phrases(text: str) -> Iterator[Hit | None]:
     for pattern, conf in ((_ZH_CLINICAL, 0.6), (_EN_CLINICAL, 0.6)):
+        if not may_match(pattern, text):
+            continue
         for m in pattern.finditer(text):
             yield hit(text, m.start("fact"), m.end("fact"), "Medical Health", PL.PL3, "clinical", conf)
-    for m in _CLINIC.finditer(text):
+    for m in _CLINIC.finditer(text) if may_match(_CLINIC, text) else ():
         yield hit(text, m.start(), m.end(), "Medical Health", PL.PL3, "clinic", 0.55)
 
 

@@ -112,11 +112,16 @@ KINDS: tuple[IdKind, ...] = (
 _TWO_DIGITS = re.compile(r"\d\d")
 _GROUP_BEFORE = re.compile(r"\d[ \-.]$")
 _GROUP_AFTER = re.compile(r"[ \-.]\d")
+_SEPARATORS = frozenset(" -.")
 
 
 def _inside_longer_number(text: str, start: int, end: int) -> bool:
-    """Digit groups continue on either side: part of a card, an IBAN or a list, not an id."""
-    return bool(_GROUP_BEFORE.search(text, max(0, start - 2), start) or _GROUP_AFTER.match(text, end))
+    """Digit groups continue on either side: part of a card, an IBAN or a list, not an id.
+
+    `_GROUP_BEFORE` ending at `start` and `_GROUP_AFTER` at `end`, as character tests (this runs
+    once per candidate; `\\d` is a Unicode decimal digit, which is what `isdecimal` tests)."""
+    return (start >= 2 and text[start - 1] in _SEPARATORS and text[start - 2].isdecimal()) or (
+        end + 1 < len(text) and text[end] in _SEPARATORS and text[end + 1].isdecimal())
 
 
 def warm_up() -> None:
@@ -153,7 +158,7 @@ def national_ids(text: str) -> Iterator[Hit | None]:
             if valid is None:
                 spent += 1
                 valid = judged[value] = spent > VALIDATION_BUDGET or _validate(kind, value)
-            grouped = any(not c.isalnum() for c in value)
+            grouped = not value.isalnum()
             if valid:
                 confidence = 0.95 if cue else (kind.grouped if grouped else kind.bare)
             else:

@@ -45,6 +45,8 @@ class View:
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of a non-empty view span, spanning every character inside it
         (invisible ones included) but none of those just outside it."""
+        if not self._cuts:  # nothing was removed: the offsets are the turn's own
+            return start, end
         return self.original_offset(start), self.original_offset(end - 1) + 1
 
 

@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
 from . import lexicons
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import Hit, L, R, hit, word_alternation
 
@@ -101,7 +102,7 @@ def _is_user(name: str, real_name: str | None) -> bool:
 def third_parties(text: str, real_name: str | None) -> Iterator[Hit | None]:
     pats = _patterns()
     for key in ("rel_en", "rel_zh"):
-        for m in pats[key].finditer(text):
+        for m in pats[key].finditer(text) if may_match(pats[key], text) else ():
             name = m.group("name")
             if name and name.split()[0] not in _NOT_NAMES and not _is_user(name, real_name):
                 yield hit(text, m.start("name"), m.end("name"), "Third-Party Identifiable Info", PL.PL2,
@@ -112,7 +113,7 @@ def third_parties(text: str, real_name: str | None) -> Iterator[Hit | None]:
                 # "my friend" alone links the user to someone but names nobody: lowest tier.
                 yield hit(text, m.start("rel"), m.end("rel"), "Relationship Info", PL.PL2, "relationship", 0.4)
     for key in ("title", "title_zh", "salutation"):
-        for m in pats[key].finditer(text):
+        for m in pats[key].finditer(text) if may_match(pats[key], text) else ():
             name = m.group("name")
             if key == "title_zh" and real_name and name[0] == real_name.strip()[:1]:
                 continue  # "王女士" addressing 王雨桐 is the user, not a third party

@@ -148,7 +148,7 @@ def _judge(text: str, start: int, end: int, regions: Sequence[str], cue: bool, t
 
 
 def _judge_value(raw: str, regions: Sequence[str], cue: bool, turn: _TurnMemo) -> float:
-    digits = sum(c.isdigit() for c in raw)
+    digits = sum(map(str.isdigit, raw))
     if not 7 <= digits <= 15 or _DATE.match(raw) or _SSN_SHAPE.fullmatch(raw):
         return 0.0
     international = raw.startswith(("+", "00"))
@@ -209,7 +209,7 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
         cues, accounts = CueIndex(CUE, text), CueIndex(_ACCOUNT_START, text)
         turn = _TurnMemo()
         for m in _CANDIDATE.finditer(text):
-            if sum(c.isdigit() for c in m.group()) < 7:
+            if sum(map(str.isdigit, m.group())) < 7:
                 continue
             if accounts.near(m.start(), m.start(), 48, 0) and _ACCOUNT_BEFORE.search(
                     text, max(0, m.start() - 48), m.start()):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from .firstpass import may_match
 from .gate import compile_gated
 from .text import SECRET_TRAIL, Hit, L, R, hit
 
@@ -85,7 +86,7 @@ _TRAIL_PUNCT = ".,;:)]}'\"”’，。；：）"
 
 def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: bool) -> float:
     """Confidence for this value, 0 to reject."""
-    digits = sum(c.isdigit() for c in value)
+    digits = sum(map(str.isdigit, value))
     if value.casefold() in _STOP_VALUES or _DATE_OR_TIME.match(value):
         return 0.0
     explicit = bool(sep.strip()) or quoted
@@ -130,17 +131,20 @@ _VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token":
 
 
 def cue_secrets(text: str) -> Iterator[Hit | None]:
-    not_a_code, tail = _ANY_NOT_A_CODE.search(text) is not None, _ANY_TAIL.search(text) is not None
+    not_a_code = may_match(_ANY_NOT_A_CODE, text) and _ANY_NOT_A_CODE.search(text) is not None
+    tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
+    judged: dict[tuple[str, str, str, str, str, bool], float] = {}  # a value repeated through the turn
     for family, pattern in _PATTERNS.items():
-        if not _VALUE_CHAR[family].search(text):
+        if not _VALUE_CHAR[family].search(text) or not may_match(pattern, text):
             continue
         privacy_type = _CUES[family][0]
+        group_of_value = "code" if "code" in pattern.groupindex else "secret"
         for m in pattern.finditer(text):
             if (family == "otp" and not_a_code
                     and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
                 continue
             quoted = m.group("quoted") is not None
-            group = "quoted" if quoted else ("code" if "code" in pattern.groupindex else "secret")
+            group = "quoted" if quoted else group_of_value
             start, end = m.span(group)
             if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
                 continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
@@ -149,7 +153,10 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
                 while end > start and text[end - 1] in _TRAIL_PUNCT:
                     end -= 1
                 value = text[start:end]
-            confidence = _value_ok(family, m.group("cue"), value, m.group("gap") or "", m.group("sep") or "", quoted)
+            key = (family, m.group("cue"), value, m.group("gap") or "", m.group("sep") or "", quoted)
+            confidence = judged.get(key)
+            if confidence is None:
+                confidence = judged[key] = _value_ok(*key)
             if confidence:
                 yield hit(text, start, end, privacy_type, PL.PL4, f"cue_{family}", confidence,
                           trail=SECRET_TRAIL)
@@ -165,10 +172,10 @@ _POSTFIX_TYPE = {"token": "Token"}
 
 
 def postfix_codes(text: str) -> Iterator[Hit | None]:
-    tail = _ANY_TAIL.search(text) is not None
+    tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
     for m in _POSTFIX.finditer(text):
         value, cue = m.group("code"), m.group("cue").casefold()
-        digits = sum(c.isdigit() for c in value)
+        digits = sum(map(str.isdigit, value))
         if digits < 3 or digits > 12 or _DATE_OR_TIME.match(value) or _YEAR.match(value):
             continue
         if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, m.start() - 14), m.start()):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streamproc.core import masking
+from streamproc.core import masking, placeholders
 from streamproc.core.errors import UnknownUser
 from streamproc.core.policy import Action, Policy
 from streamproc.core.restore import restore, wanted_keys
@@ -80,14 +80,15 @@ async def mask_turns(
 async def restore_responses(store: PlaceholderStore, responses: Sequence[CloudResponse]) -> list[RestoredTurn | UnknownUser]:
     """Restore a batch with one vault read (pseudonyms and values); a response whose user or
     session pseudonym the vault does not know yields UnknownUser in its place."""
-    lookups = await store.reveal_and_resolve([(r.user_id, r.session_id, wanted_keys(r.content)) for r in responses])
+    scans = [list(placeholders.scan(r.content)) for r in responses]  # once per response, for both steps
+    lookups = await store.reveal_and_resolve([(r.user_id, r.session_id, wanted_keys(r.content, f)) for r, f in zip(responses, scans, strict=True)])
     out: list[RestoredTurn | UnknownUser] = []
-    for response, lookup in zip(responses, lookups, strict=True):
+    for response, lookup, found_in in zip(responses, lookups, scans, strict=True):
         if lookup is None:
             out.append(UnknownUser("no vault entry for this user or session pseudonym"))
             continue
         ids, found = lookup
-        result = restore(response.content, found)
+        result = restore(response.content, found, found_in)
         out.append(
             RestoredTurn(
                 response_id=response.response_id,

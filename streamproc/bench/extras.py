@@ -23,25 +23,34 @@ from streamproc.bench.scratch import scratch_database
 PREFILL_CHUNK = 20_000  # records produced at a time in a soak, so the bench's own memory stays flat
 
 
-async def stage_profile(base: Settings, pg_url: str, config: Any, registry: TopicRegistry, records: list[KV],
-                        unprofiled: dict[str, float], artefacts: Path, progress: Progress) -> dict[str, Any]:
-    """One mask pass under cProfile (CPU clock); per-stage ms per turn scaled to the unprofiled
-    mask pass (`unprofiled`: its throughput row)."""
-    n = min(len(records), config.profile_turns)
+async def stage_profile(flow: str, s: Settings, inputs: list[KV], unprofiled: dict[str, float], artefacts: Path,
+                        registry: TopicRegistry, progress: Progress) -> dict[str, Any]:
+    """One pass of `flow` ("mask" or "restore") under cProfile (CPU clock), fed `inputs` on the
+    flow's input topic of `s` (fresh topics; for restore, `s.vault` must hold the mappings);
+    per-stage ms per turn scaled to the unprofiled pass of the same flow (`unprofiled`: its
+    throughput row)."""
+    await registry.create(s.kafka)
+    await prefill(s.kafka, s.kafka.raw_topic if flow == "mask" else s.kafka.response_topic, inputs)
+    prof = stages.profiler()
+    try:
+        row = await throughput_pass(running_worker(s, flow), len(inputs), progress, f"{flow} profiled b={s.batching.max_turns}",
+                                    prof.enable, prof.disable)
+    finally:
+        prof.disable()
+    out = stages.stage_breakdown(prof, len(inputs), unprofiled, "extraction" if flow == "mask" else "other")
+    out["profiled_pass"] = row
+    suffix = "-profile.pstats" if flow == "mask" else f"-profile-{flow}.pstats"
+    out["cprofile"] = str(stages.write_profile(prof, artefacts.with_name(artefacts.name + suffix)))
+    return out
+
+
+async def mask_stage_profile(base: Settings, pg_url: str, config: Any, registry: TopicRegistry, records: list[KV],
+                             unprofiled: dict[str, float], artefacts: Path, progress: Progress) -> dict[str, Any]:
+    """The mask flow's stage profile on a fresh vault (`config.profile_turns` turns)."""
     with tempfile.TemporaryDirectory(prefix="streamproc-bench-") as tmp:
         async with scratch_database(pg_url) as db:
             s = pass_settings(base, bench_vault(base, db), Path(tmp), max_turns=config.default_batch)
-            await registry.create(s.kafka)
-            await prefill(s.kafka, s.kafka.raw_topic, records[:n])
-            prof = stages.profiler()
-            try:
-                row = await throughput_pass(running_worker(s, "mask"), n, progress, f"mask profiled b={config.default_batch}", prof.enable, prof.disable)
-            finally:
-                prof.disable()
-    out = stages.stage_breakdown(prof, n, unprofiled)
-    out["profiled_pass"] = row
-    out["cprofile"] = str(stages.write_profile(prof, artefacts.with_name(artefacts.name + "-profile.pstats")))
-    return out
+            return await stage_profile("mask", s, records[: config.profile_turns], unprofiled, artefacts, registry, progress)
 
 
 async def growth_passes(base: Settings, pg_url: str, config: Any, registry: TopicRegistry, records: list[KV],
@@ -133,15 +142,23 @@ def print_profile(result: dict[str, Any], console: Console) -> None:
     prof = result.get("profile")
     if not prof:
         return
-    table = Table(title="mask flow CPU ms per turn by stage (event-loop thread: cProfile shares scaled to the unprofiled pass; extraction includes its own thread)")
+    restore = result.get("profile_restore") or {}
+    flows = "mask flow" + (" | restore flow" if restore else "")
+    table = Table(title=f"{flows} CPU ms per turn by stage (event-loop thread: cProfile shares scaled to the unprofiled pass; extraction includes its own thread)")
     table.add_column("stage")
-    table.add_column("CPU ms/turn", justify="right")
-    table.add_column("share", justify="right")
+    for label in (["mask"] + (["restore"] if restore else [])):
+        table.add_column(f"{label} CPU ms/turn", justify="right")
+        table.add_column("share", justify="right")
     for stage, ms in prof["cpu_ms_per_turn_by_stage"].items():
-        table.add_row(stage, f"{ms:.3f}", f"{prof['share_by_stage'][stage]:.0%}")
+        cells = [f"{ms:.3f}", f"{prof['share_by_stage'][stage]:.0%}"]
+        if restore:
+            cells += [f"{restore['cpu_ms_per_turn_by_stage'].get(stage, 0.0):.3f}", f"{restore['share_by_stage'].get(stage, 0.0):.0%}"]
+        table.add_row(stage, *cells)
+    table.add_row("total", f"{prof['cpu_ms_per_turn']:.3f}", "", *([f"{restore['cpu_ms_per_turn']:.3f}", ""] if restore else []))
     console.print(table)
     flame = prof.get("flame_graph", {})
-    console.print(f"flame graph: {flame.get('path') or flame.get('error')}; cProfile: {prof['cprofile']}")
+    cprofiles = prof["cprofile"] + (f", {restore['cprofile']}" if restore else "")
+    console.print(f"flame graph: {flame.get('path') or flame.get('error')}; cProfile: {cprofiles}")
     g = result.get("growth", {})
     if "prefilled_vault" in g:
         pv = g["prefilled_vault"]

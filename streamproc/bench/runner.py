@@ -9,6 +9,7 @@ Passes, each on fresh topics (and, where a vault is involved, a fresh Postgres d
   latency     pass-through, mask and restore at a paced offered load (`--rate`, and fractions
               of it for the plot); "added" latency is flow percentile minus baseline percentile.
   micro       the rules extractor per message; the vault's new mappings/s and lookups/s.
+  profile     CPU ms per turn by stage of the mask flow and of the restore flow (stages.py).
 Writes `bench-<timestamp>.json` and `bench-<timestamp>.png` into `--out` and prints a summary with
 the targets. Progress goes to stderr. No original value is ever printed: counts and timings only.
 `--engine vllm` runs the GPU extraction bench instead (streamproc.bench.engine).
@@ -168,6 +169,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
     throughput: list[dict[str, Any]] = []
     latency: list[dict[str, Any]] = []
     checks: dict[str, int] = {}
+    restore_profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="streamproc-bench-") as tmp, progress_bar(console) as progress:
         state = Path(tmp)
 
@@ -213,10 +215,14 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
                     await prefill(conn, r.kafka.response_topic, [kv for _, kv in responses_for(masked)])
                     row = await throughput_pass(running_worker(r, "restore"), len(masked), progress, f"restore flow b={batch}")
                     throughput.append({"pass": "restore", "batch": batch, **row})
+                    # The restore profile needs this vault's mappings, so it runs here.
+                    restore_profile = await extras.stage_profile(
+                        "restore", settings(s.vault, batch), [kv for _, kv in responses_for(masked[: config.profile_turns])], row,
+                        artefacts, registry, progress)
 
             # ---- where the time goes, and whether it stays flat
             unprofiled = report.pick(throughput, "mask", batch=config.default_batch)
-            profile = await extras.stage_profile(base, pg_url, config, registry, records, unprofiled, artefacts, progress)
+            profile = await extras.mask_stage_profile(base, pg_url, config, registry, records, unprofiled, artefacts, progress)
             profile["flame_graph"] = flame
             growth = await extras.growth_passes(base, pg_url, config, registry, records, progress)
 
@@ -267,6 +273,7 @@ async def _bench(base: Settings, pg_url: str, config: BenchConfig, console: Cons
         "extractor": extractor,
         "checks": checks,
         "profile": profile,
+        "profile_restore": restore_profile,
         "growth": growth,
     }
     result["summary"] = report.summary(config.default_batch, config.rate, config.batch_sizes, throughput, latency)

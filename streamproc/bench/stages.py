@@ -1,13 +1,15 @@
-"""Where a mask turn's CPU goes: per-stage milliseconds per turn, and a flame graph.
+"""Where a mask (or restore) turn's CPU goes: per-stage milliseconds per turn, and a flame graph.
 
 Two measurements, both bench-only (nothing here runs in a production worker):
-  * the stage profile: one mask pass of the real in-process Worker under cProfile with a CPU
+  * the stage profile: one mask pass, and one restore pass, of the real in-process Worker under cProfile with a CPU
     clock (`time.process_time`), so time spent waiting on the broker, Postgres or a loaded
     machine is not counted. Each stage is the cumulative CPU of its entry point (coroutines
     count only while running); the rest (the Kafka client's fetch/produce/commit work, asyncpg's
     reply parsing and the event loop, all of which run in protocol callbacks outside those
     entry points) is `kafka_client_and_loop`. cProfile inflates every call, so the shares are
-    scaled to the CPU per turn measured in the unprofiled throughput pass.
+    scaled to the CPU per turn measured in the unprofiled throughput pass. In the restore pass,
+    plan_and_render is the placeholder scan and substitution (core/restore.py, placeholders.py)
+    and vault includes revealing the pseudonyms; it has no extraction.
   * a flame graph of the unprofiled mask pass, sampled by py-spy (`py-spy record --pid`) when
     it is installed and may attach (ptrace); otherwise the cProfile output stands in for it.
 """
@@ -38,6 +40,7 @@ _BY_PATH: tuple[tuple[str, str], ...] = (
     ("site-packages/cryptography/", "vault"),
     ("streamproc/masker.py", "plan_and_render"), ("streamproc/core/masking.py", "plan_and_render"),
     ("streamproc/core/placeholders.py", "plan_and_render"), ("streamproc/core/policy.py", "plan_and_render"),
+    ("streamproc/core/restore.py", "plan_and_render"),
     ("site-packages/aiokafka/", "kafka_client"), ("site-packages/kafka/", "kafka_client"), ("streamproc/kafka/", "kafka_client"),
     ("/asyncio/", "event_loop"), ("/selectors.py", "event_loop"), ("/socket.py", "event_loop"), ("/ssl.py", "event_loop"),
     ("streamproc/pipeline/", "flow_and_metrics"), ("streamproc/ops/", "flow_and_metrics"), ("site-packages/prometheus_client/", "flow_and_metrics"),
@@ -109,10 +112,11 @@ def profiler() -> cProfile.Profile:
     return cProfile.Profile(time.thread_time)
 
 
-def stage_breakdown(prof: cProfile.Profile, turns: int, unprofiled: dict[str, float]) -> dict[str, Any]:
-    """Per-stage CPU ms per turn from a profile of `turns` mask turns. The event loop's thread is
-    scaled to the unprofiled pass's loop-thread CPU per turn; what ran off that thread (the
-    rules extractor's thread or processes) is measured directly and counted as extraction."""
+def stage_breakdown(prof: cProfile.Profile, turns: int, unprofiled: dict[str, float], off_thread_stage: str = "extraction") -> dict[str, Any]:
+    """Per-stage CPU ms per turn from a profile of `turns` turns. The event loop's thread is
+    scaled to the unprofiled pass's loop-thread CPU per turn; what ran off that thread (in the
+    mask flow the rules extractor's thread or processes) is measured directly and counted as
+    `off_thread_stage`."""
     stats = pstats.Stats(prof)
     raw: dict[Func, tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in raw.values())  # own time of every function: the profiled CPU
@@ -124,13 +128,14 @@ def stage_breakdown(prof: cProfile.Profile, turns: int, unprofiled: dict[str, fl
     for (path, _line, _name), (_cc, _nc, tt, _ct, _callers) in raw.items():
         packages[_package(path)] = packages.get(_package(path), 0.0) + tt
     top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:TOP_FUNCTIONS]
-    by_stage = {k: round(v * 1000 / turns * scale + (off_thread_ms if k == "extraction" else 0.0), 4) for k, v in acc.items()}
+    by_stage = {k: round(v * 1000 / turns * scale + (off_thread_ms if k == off_thread_stage else 0.0), 4) for k, v in acc.items()}
     return {
         "turns": turns,
         "profiled_cpu_ms_per_turn": round(total * 1000 / turns, 4),
         "cpu_ms_per_turn": unprofiled["cpu_ms_per_turn"],
         "loop_thread_cpu_ms_per_turn": loop_ms,
-        "extraction_off_loop_cpu_ms_per_turn": round(off_thread_ms, 4),
+        "off_loop_cpu_ms_per_turn": round(off_thread_ms, 4),
+        "off_loop_stage": off_thread_stage,
         "cpu_ms_per_turn_by_stage": by_stage,
         "share_by_stage": {k: round(v / sum(by_stage.values()), 4) if sum(by_stage.values()) else 0.0 for k, v in by_stage.items()},
         "share_of_loop_thread": {k: round(v / total, 4) if total else 0.0 for k, v in acc.items()},

@@ -30,7 +30,10 @@ class RestoreStage:
         return records  # nothing slow to overlap: restoration is one vault read per response
 
     async def finish(self, records: Sequence[Record]) -> list[Output]:
-        decoded = decode_each((r.value for r in records), CloudResponse, max_bytes=self.kafka.max_record_bytes)
+        return await self.finish_decoded(records, decode_each((r.value for r in records), CloudResponse, max_bytes=self.kafka.max_record_bytes))
+
+    async def finish_decoded(self, records: Sequence[Record], decoded: Sequence[CloudResponse | InvalidRecord]) -> list[Output]:
+        """`finish` for records already decoded (by the streaming stage in front of this one)."""
         valid = [d for d in decoded if isinstance(d, CloudResponse)]
         restored = iter(await restore_responses(self.store, valid))  # one vault read per batch
         outputs = []

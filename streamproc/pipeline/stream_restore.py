@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from streamproc.codec import decode, encode
+from streamproc.codec import decode_each, encode
 from streamproc.core.errors import InvalidRecord
 from streamproc.core.holdback import split
 from streamproc.masker import restore_responses
@@ -107,14 +107,10 @@ class StreamRestoreStage:
 
     async def finish(self, records: Sequence[Record]) -> list[Output]:
         slots: list[list[Output]] = [[] for _ in records]
-        chunks: dict[int, CloudResponse] = {}
-        for i, record in enumerate(records):
-            try:
-                item = decode(record.value, CloudResponse, max_bytes=self.kafka.max_record_bytes)
-            except InvalidRecord:
-                continue  # the whole-response stage dead-letters it with its reason
-            if item.streamed:
-                chunks[i] = item
+        # Decoded once here; the whole-response stage gets the same results (an InvalidRecord is
+        # dead-lettered there, with its reason).
+        decoded = decode_each((r.value for r in records), CloudResponse, max_bytes=self.kafka.max_record_bytes)
+        chunks = {i: item for i, item in enumerate(decoded) if isinstance(item, CloudResponse) and item.streamed}
         pieces: list[Piece] = []
         rejected: dict[int, InvalidRecord] = {}
         for i, record in enumerate(records):
@@ -123,7 +119,7 @@ class StreamRestoreStage:
                 pieces.extend(self._advance(i, record, chunks[i], rejected))
         whole_idx = [i for i in range(len(records)) if i not in chunks]
         if whole_idx:
-            whole_out = await self.whole.finish([records[i] for i in whole_idx])
+            whole_out = await self.whole.finish_decoded([records[i] for i in whole_idx], [decoded[i] for i in whole_idx])
             for i, out in zip(whole_idx, whole_out, strict=True):
                 slots[i].append(out)
         await self._emit(records, pieces, slots)

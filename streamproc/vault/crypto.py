@@ -24,7 +24,8 @@ import hmac
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -53,26 +54,34 @@ class MasterKeyError(VaultError):
     retriable = False
 
 
-def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def _seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    """`key`: raw bytes, or an AESGCM already built from them (building one costs more than
+    sealing a short value, so a user's keys keep theirs for the call)."""
     nonce = os.urandom(NONCE_BYTES)
-    return _FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    aead = key if isinstance(key, AESGCM) else AESGCM(key)
+    return _FORMAT_V1 + nonce + aead.encrypt(nonce, plaintext, aad)
 
 
-def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
+def _open(key: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
     """Raises InvalidTag (wrong key, wrong row, tampering) or ValueError (unknown format)."""
     if blob[:1] != _FORMAT_V1 or len(blob) < 1 + NONCE_BYTES + 16:
         raise ValueError("unknown sealed-blob format")
     nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    return AESGCM(key).decrypt(nonce, body, aad)
+    aead = key if isinstance(key, AESGCM) else AESGCM(key)
+    return aead.decrypt(nonce, body, aad)
+
+
+_LENGTH = struct.Struct(">I").pack
 
 
 def _frame(*parts: str) -> bytes:
     """Length-prefixed UTF-8 so ("ab", "c") and ("a", "bc") can never produce the same AAD."""
-    out = bytearray()
+    out: list[bytes] = []
     for part in parts:
         raw = part.encode("utf-8")
-        out += len(raw).to_bytes(4, "big") + raw
-    return bytes(out)
+        out.append(_LENGTH(len(raw)))
+        out.append(raw)
+    return b"".join(out)
 
 
 def new_dek() -> bytes:
@@ -111,11 +120,12 @@ class UserKeys:
     user_id: str
     dek: bytes
     hash_key: bytes
+    aead: AESGCM = field(repr=False, compare=False)  # AES-GCM under `dek`, built once per user per call
 
     @classmethod
     def from_dek(cls, user_id: str, dek: bytes) -> UserKeys:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=_HASH_KEY_INFO)
-        return cls(user_id, dek, hkdf.derive(dek))
+        return cls(user_id, dek, hkdf.derive(dek), AESGCM(dek))
 
     def value_hash(self, value: str) -> bytes:
         # Exact bytes, no normalisation: masking replaces exact substrings, so two spellings
@@ -123,11 +133,11 @@ class UserKeys:
         return hmac.new(self.hash_key, value.encode("utf-8"), hashlib.sha256).digest()
 
     def encrypt(self, placeholder_key: str, value: str) -> bytes:
-        return _seal(self.dek, value.encode("utf-8"), _frame("value", self.user_id, placeholder_key))
+        return _seal(self.aead, value.encode("utf-8"), _frame("value", self.user_id, placeholder_key))
 
     def decrypt(self, placeholder_key: str, blob: bytes) -> str:
         try:
-            raw = _open(self.dek, blob, _frame("value", self.user_id, placeholder_key))
+            raw = _open(self.aead, blob, _frame("value", self.user_id, placeholder_key))
         except (InvalidTag, ValueError):
             raise VaultError(
                 f"stored value for placeholder key {placeholder_key!r} failed authentication"

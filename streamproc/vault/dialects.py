@@ -109,13 +109,12 @@ class VaultSQL:
         pair = tuple_(Mapping.user_id, Mapping.value_hash)
         return await self._in_chunks(conn, select(*_MAPPING_COLS), pair, keys)
 
-    async def read_restorable(
-        self, conn: AsyncConnection, user_ids: Sequence[str], placeholder_keys: Sequence[str], now: Any
-    ) -> list[Row[Any]]:
-        """(user_id, placeholder_key, ciphertext) of these users' masked, unexpired mappings."""
+    async def read_restorable(self, conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: Any) -> list[Row[Any]]:
+        """(user_id, placeholder_key, ciphertext) of these (user_id, placeholder_key) pairs that are
+        masked and unexpired. By pair, not users x keys: one user's key never reads another's row."""
         out: list[Row[Any]] = []
-        for chunk in chunks(placeholder_keys):
-            stmt = _restorable(Mapping.user_id.in_(user_ids), Mapping.placeholder_key.in_(chunk))
+        for chunk in chunks(pairs):
+            stmt = _restorable(tuple_(Mapping.user_id, Mapping.placeholder_key).in_(chunk))
             out.extend(await conn.execute(stmt, {"now": now}))
         return out
 
@@ -178,10 +177,12 @@ class PostgresSQL(VaultSQL):
         ).subquery("wanted")
         on_wanted = and_(Mapping.user_id == wanted.c.u, Mapping.value_hash == wanted.c.h)
         self._mappings = select(*_MAPPING_COLS).join_from(Mapping, wanted, on_wanted)
-        self._restorable = _restorable(
-            Mapping.user_id == any_(bindparam("users", type_=ARRAY(String))),
-            Mapping.placeholder_key == any_(bindparam("keys", type_=ARRAY(String))),
-        )
+        wanted_keys = select(
+            func.unnest(cast(bindparam("users"), ARRAY(Text))).label("u"),
+            func.unnest(cast(bindparam("keys"), ARRAY(Text))).label("k"),
+        ).subquery("wanted_keys")
+        on_keys = and_(Mapping.user_id == wanted_keys.c.u, Mapping.placeholder_key == wanted_keys.c.k)
+        self._restorable = _restorable().join_from(Mapping, wanted_keys, on_keys)
         # Locked in key order: Postgres sorts below the lock, so two batches cannot deadlock.
         self._lock = (
             select(Mapping.user_id).join_from(Mapping, wanted, on_wanted)
@@ -208,10 +209,8 @@ class PostgresSQL(VaultSQL):
     async def read_mappings(self, conn: AsyncConnection, keys: Sequence[Key]) -> list[Row[Any]]:
         return list(await conn.execute(self._mappings, _arrays(keys)))
 
-    async def read_restorable(
-        self, conn: AsyncConnection, user_ids: Sequence[str], placeholder_keys: Sequence[str], now: Any
-    ) -> list[Row[Any]]:
-        params = {"users": list(user_ids), "keys": list(placeholder_keys), "now": now}
+    async def read_restorable(self, conn: AsyncConnection, pairs: Sequence[tuple[str, str]], now: Any) -> list[Row[Any]]:
+        params = {"users": [u for u, _ in pairs], "keys": [k for _, k in pairs], "now": now}
         return list(await conn.execute(self._restorable, params))
 
     async def lock_mappings(self, conn: AsyncConnection, keys: Sequence[Key]) -> None:

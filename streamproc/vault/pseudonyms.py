@@ -100,26 +100,38 @@ def reveal(
     rows: dict[str, Any], keys: dict[str, UserKeys], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str] | None]:
     """(user pseudonym, session pseudonym) -> (user_id, session_id); None when either is unknown,
-    forgotten, or does not belong to that user."""
+    forgotten, or does not belong to that user. Each user's pseudonym key is derived, and their
+    user pseudonym checked, once per call; a pair repeated in the batch is revealed once."""
+    makers: dict[str, tuple[Pseudonymizer, str]] = {}  # user_id -> (maker, their user pseudonym)
+    revealed: dict[tuple[str, str], tuple[str, str] | None] = {}
     out: list[tuple[str, str] | None] = []
     for up, sp in pairs:
-        user_row, session_row = rows.get(up), rows.get(sp)
-        if user_row is None or session_row is None or user_row.kind != "user" or session_row.kind != "session":
-            out.append(None)
-            continue
-        user_id = user_row.user_id
-        if session_row.user_id != user_id or user_id not in keys or session_row.sealed_id is None:
-            out.append(None)
-            continue
-        maker = Pseudonymizer.of(keys[user_id])
-        if maker.user() != up:
-            # A row pointing a pseudonym at another user: tampering, not a cloud mistake.
-            raise VaultError("pseudonym row does not match its user's key (tampered vault?)")
-        session_id = maker.open_session(sp, session_row.sealed_id)
-        if maker.session(session_id) != sp:
-            raise VaultError("session pseudonym row does not match its user's key (tampered vault?)")
-        out.append((user_id, session_id))
+        if (up, sp) not in revealed:
+            revealed[(up, sp)] = _reveal_pair(rows, keys, makers, up, sp)
+        out.append(revealed[(up, sp)])
     return out
+
+
+def _reveal_pair(
+    rows: dict[str, Any], keys: dict[str, UserKeys], makers: dict[str, tuple[Pseudonymizer, str]], up: str, sp: str
+) -> tuple[str, str] | None:
+    user_row, session_row = rows.get(up), rows.get(sp)
+    if user_row is None or session_row is None or user_row.kind != "user" or session_row.kind != "session":
+        return None
+    user_id = user_row.user_id
+    if session_row.user_id != user_id or user_id not in keys or session_row.sealed_id is None:
+        return None
+    if user_id not in makers:
+        maker = Pseudonymizer.of(keys[user_id])
+        makers[user_id] = (maker, maker.user())
+    maker, user_pseudonym = makers[user_id]
+    if user_pseudonym != up:
+        # A row pointing a pseudonym at another user: tampering, not a cloud mistake.
+        raise VaultError("pseudonym row does not match its user's key (tampered vault?)")
+    session_id = maker.open_session(sp, session_row.sealed_id)
+    if maker.session(session_id) != sp:
+        raise VaultError("session pseudonym row does not match its user's key (tampered vault?)")
+    return user_id, session_id
 
 
 async def _read(conn: AsyncConnection, sql: VaultSQL, pseudonyms: list[str]) -> dict[str, Any]:

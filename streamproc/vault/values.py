@@ -17,9 +17,10 @@ async def read_values(
 ) -> list[dict[str, str] | None]:
     """Each request's restorable values (masked, not expired), decrypted; None for a user
     without a key (unknown or forgotten)."""
-    users = sorted({user_id for user_id, _ in requests if user_id in user_keys})
-    wanted = sorted({key for _, keys in requests for key in keys})
-    rows = await sql.read_restorable(conn, users, wanted, now) if users and wanted else []
+    # Exactly the (user, key) pairs asked for: a users x keys read would fetch (and a batch of
+    # many users, decrypt) every user's copy of every key anyone in the batch mentioned.
+    wanted = sorted({(user_id, key) for user_id, keys in requests if user_id in user_keys for key in keys})
+    rows = await sql.read_restorable(conn, wanted, now) if wanted else []
     found: dict[str, dict[str, bytes]] = {}
     for row in rows:
         found.setdefault(row.user_id, {})[row.placeholder_key] = row.ciphertext

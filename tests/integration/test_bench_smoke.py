@@ -64,6 +64,9 @@ def test_smoke_bench_writes_a_well_formed_result_and_a_plot(kafka_bootstrap: str
     assert Path(profile["cprofile"]).exists()
     flame = profile["flame_graph"]
     assert ("path" in flame and Path(flame["path"]).exists()) or "error" in flame  # py-spy may not be allowed to attach
+    restore = result["profile_restore"]  # the restore pass's own breakdown
+    assert _positive(restore["cpu_ms_per_turn"]) and _positive(restore["cpu_ms_per_turn_by_stage"]["vault"])
+    assert Path(restore["cprofile"]).exists() and restore["cprofile"] != profile["cprofile"]
     prefilled = result["growth"]["prefilled_vault"]
     assert prefilled["prefill"]["mappings"] == 200 and _positive(prefilled["prefilled_to_empty_ratio"])
 

@@ -76,3 +76,18 @@ def test_no_vault_module_but_the_engine_and_dialects_branches_on_the_backend() -
         and any(s in path.read_text() for s in ("dialect.name", "sqlalchemy.dialects", "dialect_insert"))
     ]
     assert offenders == []
+
+
+async def test_restore_reads_only_the_user_and_key_pairs_asked_for(vault_url: str) -> None:
+    """Every user of the batch holds `email_1` and `email_2`; each asks for one: the read returns
+    those rows only, not every user's copy of every key named in the batch."""
+    from streamproc.vault.engine import transaction
+
+    clock = Clock()
+    async with Vault.open(vault_url, os.urandom(32), clock=clock) as vault:
+        items, _ = _batch(4, "r-")
+        await vault.assign(items)
+        wanted = [(f"u{i}", f"email_{1 + i % 2}") for i in range(4)]
+        async with transaction(vault._engine, write=False) as conn:  # noqa: SLF001
+            rows = await vault._sql.read_restorable(conn, wanted, vault._now())  # noqa: SLF001
+    assert sorted((r.user_id, r.placeholder_key) for r in rows) == sorted(wanted)

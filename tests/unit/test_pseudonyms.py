@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from streamproc.core.errors import VaultError
 from streamproc.vault.crypto import UserKeys
-from streamproc.vault.pseudonyms import Pseudonymizer
+from streamproc.vault.pseudonyms import Pseudonymizer, reveal
 
 
 def maker(user_id: str, dek: bytes) -> Pseudonymizer:
@@ -41,3 +42,31 @@ def test_a_sealed_session_id_opens_only_under_its_own_pseudonym_and_user() -> No
         ann.open_session("s-two", sealed)
     with pytest.raises(VaultError):
         maker("bob", dek).open_session("s-one", sealed)
+
+
+def _rows(*entries: tuple[str, str, str, bytes | None]) -> dict[str, SimpleNamespace]:
+    return {p: SimpleNamespace(pseudonym=p, user_id=u, kind=k, sealed_id=s) for p, u, k, s in entries}
+
+
+def test_reveal_answers_every_pair_of_a_batch_with_repeats_and_unknowns() -> None:
+    keys = {u: UserKeys.from_dek(u, os.urandom(32)) for u in ("ann", "bob")}
+    ann, bob = Pseudonymizer.of(keys["ann"]), Pseudonymizer.of(keys["bob"])
+    a1, a2, b1 = ann.session("s1"), ann.session("s2"), bob.session("s1")
+    rows = _rows(
+        (ann.user(), "ann", "user", None), (bob.user(), "bob", "user", None),
+        (a1, "ann", "session", ann.seal_session(a1, "s1")), (a2, "ann", "session", ann.seal_session(a2, "s2")),
+        (b1, "bob", "session", bob.seal_session(b1, "s1")),
+    )
+    pairs = [(ann.user(), a1), (bob.user(), b1), (ann.user(), a2), (ann.user(), a1), (ann.user(), b1), (ann.user(), "s-unknown")]
+    assert reveal(rows, keys, pairs) == [("ann", "s1"), ("bob", "s1"), ("ann", "s2"), ("ann", "s1"), None, None]
+
+
+def test_reveal_refuses_a_second_user_pseudonym_row_for_a_user_already_revealed_in_the_batch() -> None:
+    keys = {"ann": UserKeys.from_dek("ann", os.urandom(32))}
+    ann = Pseudonymizer.of(keys["ann"])
+    a1 = ann.session("s1")
+    forged = "u-" + "0" * 32  # a row pointing a pseudonym the key never made at ann
+    rows = _rows((ann.user(), "ann", "user", None), (forged, "ann", "user", None), (a1, "ann", "session", ann.seal_session(a1, "s1")))
+    assert reveal(rows, keys, [(ann.user(), a1)]) == [("ann", "s1")]
+    with pytest.raises(VaultError):
+        reveal(rows, keys, [(ann.user(), a1), (forged, a1)])  # ann's key is cached by then: still checked

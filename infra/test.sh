@@ -30,7 +30,7 @@ STREAMPROC_TEST_KAFKA_SECURE="$(infra/kafka.sh start --secure | tail -n 1)"
 export STREAMPROC_TEST_PG_URL STREAMPROC_TEST_KAFKA STREAMPROC_TEST_KAFKA_SECURE
 
 status=0
-"$PY" -m pytest -m "not vllm" tests/unit tests/integration "$@" || status=$?
+"$PY" -m pytest -m "not vllm" tests/unit tests/integration tests/hostile "$@" || status=$?
 
 # vLLM's CPU build pins its own torch and friends: it lives in a separate, cached venv that also
 # holds this project, and runs the tests marked `vllm` (real engine, tiny model built by the test).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from re._parser import parse  # the widest cue, as re itself measures it (stable since 3.11)
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
@@ -65,36 +66,71 @@ _SECRET = _SECRET_BEFORE + r"(?P<secret>(?=[!-~]{0,63}[0-9!@#$%^&*_+=~?])[!-~]{4
 _VALUE = {"otp": _CODE, "cvv": _CODE, "pin": _CODE, "token": _CODE, "password": _SECRET,
           "key": _SECRET}
 
-_PATTERNS = {
-    family: compile_gated(
-        r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
-        + _GAP + _SEP + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")"
-    )
-    for family, (_type, cues) in _CUES.items()
-}
+_CUE = {family: r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
+        for family, (_type, cues) in _CUES.items()}
+_PATTERNS = {family: compile_gated(_CUE[family] + _GAP + _SEP + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")")
+             for family in _CUES}
+
 
 # A cue no value can follow used to cost the whole pattern: the lazy 40-character gap times the
-# separators times the values ("password=" repeated: ~3,500 cues, 17 ms). `_SCANS` are the same
-# patterns behind one lookahead after the cue, a condition every match meets, so they find exactly
-# the same matches: a value starts within reach. The gap ends at most 40 characters after the cue;
-# the separator after it is whitespace around at most 3 other characters ("was", "就是"). The
-# lookahead tests one character class per position instead of every separator and value.
+# separators times the values ("password=" repeated: ~3,500 cues, 17 ms). A match needs a value
+# start within reach: the gap ends at most 40 characters after the cue, and the separator after it
+# is whitespace around at most 3 other characters ("was", "就是"). `_SCANS` are the patterns with
+# that condition as a lookahead after the cue (the same matches; one class test per position), and
+# `_cue_matches` passes over runs of such cues without the pattern at all.
 def _reachable(value_start: str) -> str:
     return (r"(?=[\s\S]{0,43}?(?:" + value_start + r")|[\s\S]{40}(?:\s*+\S){0,3}?\s*+(?:"
             + value_start + "))")
 
 
 # Where a value can start: its opening quote, or the first character of a code or of a password.
-_CODE_START = _QUOTE_OPEN + "|" + _CODE_BEFORE + _CODE_DIGIT + "[A-Za-z0-9]"
-_SECRET_START = _QUOTE_OPEN + "|" + _SECRET_BEFORE + "[!-~]"
-_SCANS = {
-    family: compile_gated(
-        r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
-        + _reachable(_CODE_START if _VALUE[family] is _CODE else _SECRET_START)
-        + _GAP + _SEP + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")"
-    )
-    for family, (_type, cues) in _CUES.items()
-}
+_VALUE_START = {family: _QUOTE_OPEN + "|" + (_CODE_BEFORE + _CODE_DIGIT + "[A-Za-z0-9]" if _VALUE[family] is _CODE
+                                              else _SECRET_BEFORE + "[!-~]") for family in _CUES}
+_SCANS = {family: compile_gated(_CUE[family] + _reachable(_VALUE_START[family]) + _GAP + _SEP
+                                + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")") for family in _CUES}
+_STARTS = {family: compile_gated(start) for family, start in _VALUE_START.items()}
+_CUES_ALONE = {family: compile_gated(cue) for family, cue in _CUE.items()}
+_REACH = {family: parse(cues).getwidth()[1] + 40 for family, (_type, cues) in _CUES.items()}
+_FOUR_NON_SPACE = re.compile(r"(?:\s*+\S){4}")
+
+
+def _cue_matches(family: str, text: str) -> Iterator[re.Match[str]]:
+    """`_SCANS[family].finditer(text)`: non-overlapping, left to right."""
+    scan, cue, starts, reach = _SCANS[family], _CUES_ALONE[family], _STARTS[family], _REACH[family]
+    pos, v_from, v = 0, len(text) + 1, None  # v: the first value start at or after v_from
+    while True:
+        # Cue by cue: the next value start is found once for many cues (the searches cover the
+        # text about once), and a cue too far before it is passed over ("password=" repeated: 2 ms).
+        c = cue.search(text, pos)
+        if c is None:
+            return
+        p = c.start()
+        if p + 1 < v_from or v is not None and p + 1 > v:
+            found = starts.search(text, p + 1)
+            v_from, v = p + 1, found.start() if found else None
+        if v is None:
+            return  # no value after this cue, nor after any later one
+        # Beyond the gap only the separator: whitespace and at most 3 other characters. Four of
+        # them before the first possible value rule this cue out (a bounded look).
+        if v > p + reach + 3 and _FOUR_NON_SPACE.match(text, p + reach, min(v, p + reach + 64)):
+            pos = p + 1
+            continue
+        m = scan.match(text, p)
+        if m is None:
+            pos = p + 1
+            continue
+        yield m
+        pos = m.end()  # never empty
+        # Then match by match, as finditer, while matches follow each other closely ("PIN 0000
+        # PIN 0001 ...": one call per match); after a long stretch without one, cue by cue again.
+        while (m := scan.search(text, pos)) is not None:
+            yield m
+            far, pos = m.start() - pos > 256, m.end()
+            if far:
+                break
+        else:
+            return
+
 
 _NOT_A_CODE_WORDS = (r"(?i)(?:zip|postal|post|area|country|promo|discount|coupon|"
                      r"dress|source|error|status|qr|bar|tax|product|course)")
@@ -122,8 +158,10 @@ def _digits_only_ok(family: str, value: str) -> float:
     return confidence if value.isdigit() and low <= len(value) <= high else 0.0
 
 
-def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: bool) -> float:
+def _value_ok(family: str, value: str, quoted: bool, cue: str, gap: str, sep: str) -> float:
     """Confidence for this value, 0 to reject."""
+    if family in _DIGITS_ONLY:
+        return _digits_only_ok(family, value)
     digits = sum(map(str.isdigit, value))
     if value.casefold() in _STOP_VALUES or _DATE_OR_TIME.match(value):
         return 0.0
@@ -142,8 +180,6 @@ def _value_ok(family: str, cue: str, value: str, gap: str, sep: str, quoted: boo
                 return 0.7
             return 0.0
         return 0.9 if not gap.strip() or explicit else 0.75
-    if family in _DIGITS_ONLY:
-        return _digits_only_ok(family, value)
     # password / key: several words between cue and value need an explicit "is"/":"/"是".
     if gap.strip() and not explicit:
         return 0.0
@@ -177,20 +213,15 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
         group = _SCANS[family].groupindex
         quoted_at, value_at = group["quoted"], group["code" if is_code else "secret"]
         words_at = (group["cue"], group["gap"], group["sep"])
-        # Thousands of matches in a turn ("PIN 0000 PIN 0001 ...": ~3,500, 15 ms of per-match
-        # Python), so: group numbers, one group() call for the words, and a value repeated
-        # through the turn judged once with the words around it.
-        judged: dict[tuple[str, bool, tuple[str, ...]], float] = {}
-        for m in _SCANS[family].finditer(text):
+        # Thousands of matches ("PIN 0000 PIN 0001 ...": 3,555, 15 ms of per-match Python): group
+        # numbers, one group() call, and a value repeated with the same words judged once.
+        judged: dict[tuple[str, bool, tuple[str, str, str]], float] = {}
+        for m in _cue_matches(family, text):
             if (family == "otp" and not_a_code
                     and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
                 continue
-            start = m.start(quoted_at)
-            quoted = start >= 0
-            if quoted:
-                end = m.end(quoted_at)
-            else:
-                start, end = m.span(value_at)
+            quoted = m.start(quoted_at) >= 0
+            start, end = m.span(quoted_at if quoted else value_at)
             if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
                 continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
             if not (quoted or is_code):  # a code ends in a letter or digit, a password may not
@@ -200,11 +231,9 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
             if family in _DIGITS_ONLY:
                 confidence = _digits_only_ok(family, value)
             else:
-                key = (value, quoted, m.group(*words_at))
-                confidence = judged.get(key)  # type: ignore[assignment]
-                if confidence is None:
-                    cue, gap, sep = key[2]
-                    confidence = judged[key] = _value_ok(family, cue, value, gap or "", sep or "", quoted)
+                key = (value, quoted, m.group(*words_at))  # the cue, gap and separator
+                if (confidence := judged.get(key)) is None:
+                    confidence = judged[key] = _value_ok(family, value, quoted, *key[2])
             if not confidence:
                 continue
             if is_code and not quoted:  # starts and ends in a letter or digit: nothing to trim
@@ -240,10 +269,7 @@ def postfix_codes(text: str) -> Iterator[Hit | None]:
     for m in _POSTFIX.finditer(text):
         start, end = m.span(code_at)  # the match starts with the code
         key = (text[start:end], m.group(cue_at).casefold())
-        if key in judged:
-            typ = judged[key]
-        else:
-            typ = judged[key] = _postfix_type(*key)
+        typ = judged[key] if key in judged else judged.setdefault(key, _postfix_type(*key))
         if typ is None or tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
             continue
         # A code starts and ends in a letter or digit: nothing for hit() to trim.

@@ -91,7 +91,7 @@ _SCANS = {family: compile_gated(_CUE[family] + _reachable(_VALUE_START[family]) 
 _STARTS = {family: compile_gated(start) for family, start in _VALUE_START.items()}
 _CUES_ALONE = {family: compile_gated(cue) for family, cue in _CUE.items()}
 _REACH = {family: parse(cues).getwidth()[1] + 40 for family, (_type, cues) in _CUES.items()}
-_FOUR_NON_SPACE = re.compile(r"(?:\s*+\S){4}")
+_FOUR_NON_SPACE = re.compile(r"(?:\s{0,64}+\S){4}")  # looked for in 64 characters at most
 
 
 def _cue_matches(family: str, text: str) -> Iterator[re.Match[str]]:

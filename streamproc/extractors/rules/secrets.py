@@ -73,11 +73,10 @@ _PATTERNS = {family: compile_gated(_CUE[family] + _GAP + _SEP + r"(?:" + _QUOTED
 
 
 # A cue no value can follow used to cost the whole pattern: the lazy 40-character gap times the
-# separators times the values ("password=" repeated: ~3,500 cues, 17 ms). A match needs a value
-# start within reach: the gap ends at most 40 characters after the cue, and the separator after it
-# is whitespace around at most 3 other characters ("was", "就是"). `_SCANS` are the patterns with
-# that condition as a lookahead after the cue (the same matches; one class test per position), and
-# `_cue_matches` passes over runs of such cues without the pattern at all.
+# separators times the values ("password=" repeated: 3,555 cues, 17 ms). A match needs a value
+# start within reach: the gap ends at most 40 characters after the cue, and the separator is
+# whitespace around at most 3 other characters ("was", "就是"). `_SCANS` are the patterns with that
+# as a lookahead after the cue (the same matches); `_cue_matches` passes over such cues unmatched.
 def _reachable(value_start: str) -> str:
     return (r"(?=[\s\S]{0,43}?(?:" + value_start + r")|[\s\S]{40}(?:\s*+\S){0,3}?\s*+(?:"
             + value_start + "))")
@@ -88,35 +87,36 @@ _VALUE_START = {family: _QUOTE_OPEN + "|" + (_CODE_BEFORE + _CODE_DIGIT + "[A-Za
                                               else _SECRET_BEFORE + "[!-~]") for family in _CUES}
 _SCANS = {family: compile_gated(_CUE[family] + _reachable(_VALUE_START[family]) + _GAP + _SEP
                                 + r"(?:" + _QUOTED + "|" + _VALUE[family] + ")") for family in _CUES}
-_STARTS = {family: compile_gated(start) for family, start in _VALUE_START.items()}
+_CODE_STARTS = compile_gated(_VALUE_START["otp"])
+# A password starts after a non-printable character: past the printable run, then the other run (at
+# C speed; a search tests each of the 32,000 "=" of "password====...": 1.5 ms).
+_SECRET_SKIP = re.compile(r"(?<![!-~])(?=[!-~“‘「『])|[!#-&(-~]*+[^!-~“‘「『]*+")  # quotes stop it
 _CUES_ALONE = {family: compile_gated(cue) for family, cue in _CUE.items()}
 _REACH = {family: parse(cues).getwidth()[1] + 40 for family, (_type, cues) in _CUES.items()}
 _FOUR_NON_SPACE = re.compile(r"(?:\s{0,64}+\S){4}")  # looked for in 64 characters at most
 
 
+def _value_start(is_code: bool, text: str, q: int) -> int:
+    """Where the first value at or after q can start (or a quote), len(text) if nowhere."""
+    if is_code:
+        return found.start() if (found := _CODE_STARTS.search(text, q)) else len(text)
+    return _SECRET_SKIP.match(text, q).end()  # type: ignore[union-attr]  # it matches "" too
+
+
 def _cue_matches(family: str, text: str) -> Iterator[re.Match[str]]:
     """`_SCANS[family].finditer(text)`: non-overlapping, left to right."""
-    scan, cue, starts, reach = _SCANS[family], _CUES_ALONE[family], _STARTS[family], _REACH[family]
-    pos, v_from, v = 0, len(text) + 1, None  # v: the first value start at or after v_from
-    while True:
-        # Cue by cue: the next value start is found once for many cues (the searches cover the
-        # text about once), and a cue too far before it is passed over ("password=" repeated: 2 ms).
-        c = cue.search(text, pos)
-        if c is None:
-            return
+    scan, cue, reach, is_code = _SCANS[family], _CUES_ALONE[family], _REACH[family], _VALUE[family] is _CODE
+    pos, v = 0, -1  # v: the first possible value start after the last cue looked at
+    while (c := cue.search(text, pos)) is not None:
+        # Cue by cue: one value-start search serves all the cues before that start (the searches
+        # cover the text about once), and a cue too far before it is passed over ("password="
+        # repeated: 1 ms). Past the gap only the separator, whitespace and at most 3 other
+        # characters, may come before the value: four of them (a bounded look) rule the cue out.
         p = c.start()
-        if p + 1 < v_from or v is not None and p + 1 > v:
-            found = starts.search(text, p + 1)
-            v_from, v = p + 1, found.start() if found else None
-        if v is None:
+        if v <= p and (v := _value_start(is_code, text, p + 1)) == len(text):
             return  # no value after this cue, nor after any later one
-        # Beyond the gap only the separator: whitespace and at most 3 other characters. Four of
-        # them before the first possible value rule this cue out (a bounded look).
-        if v > p + reach + 3 and _FOUR_NON_SPACE.match(text, p + reach, min(v, p + reach + 64)):
-            pos = p + 1
-            continue
-        m = scan.match(text, p)
-        if m is None:
+        far = v > p + reach + 3 and _FOUR_NON_SPACE.match(text, p + reach, min(v, p + reach + 64))
+        if far or (m := scan.match(text, p)) is None:
             pos = p + 1
             continue
         yield m

@@ -149,3 +149,17 @@ def test_a_turn_of_short_numbers_skips_the_long_id_scans(monkeypatch: pytest.Mon
         digits=9),))
     assert [h for h in national_ids.national_ids("PIN 0042 " * 100) if h] == []
     assert len([h for h in national_ids.national_ids("PIN 0042, ref 123-456-789") if h]) == 1
+
+
+def test_repeated_phone_candidate_is_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = 0
+    real = phones._best_span
+
+    def counting(*args: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(phones, "_best_span", counting)
+    hits = [h for h in phones.make_detector()("电话13800138000 号 " * 400) if h]
+    assert len(hits) == 400 and calls == 1

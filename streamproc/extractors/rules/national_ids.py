@@ -175,21 +175,23 @@ def national_ids(text: str) -> Iterator[Hit | None]:
         cues = CueIndex(kind.cue, text)
         judged: dict[str, bool] = {}
         for m in kind.shape.finditer(text):
-            value = m.group()
-            if _inside_longer_number(text, m.start(), m.end()):
+            start, end = m.span()
+            if _inside_longer_number(text, start, end):
                 continue
-            cue = cues.near(m.start(), m.end(), 48, 8)
+            value = m.group()
             valid = judged.get(value)
             if valid is None:
                 spent += 1
                 valid = judged[value] = spent > VALIDATION_BUDGET or _validate(kind, value)
-            grouped = not value.isalnum()
+            if not valid and not cues.anywhere():
+                continue  # an invalid value counts only next to a cue, and this turn has none
+            cue = cues.near(start, end, 48, 8)
             if valid:
-                confidence = 0.95 if cue else (kind.grouped if grouped else kind.bare)
+                confidence = 0.95 if cue else (kind.bare if value.isalnum() else kind.grouped)
             else:
                 confidence = 0.7 if cue else 0.0
             if confidence:
-                yield hit(text, m.start(), m.end(), "ID Number", PL.PL3, kind.name, confidence)
+                yield hit(text, start, end, "ID Number", PL.PL3, kind.name, confidence)
 
 
 DETECTORS = (national_ids,)

@@ -154,11 +154,13 @@ def national_ids(text: str) -> Iterator[Hit | None]:
         cues = CueIndex(kind.cue, text)
         judged: dict[str, bool] = {}
         for m in kind.shape.finditer(text):
+            value = m.group()
+            valid = judged.get(value)
+            if valid is False and not cues.anywhere():
+                continue  # a repeat of an invalid value, and no cue in the turn to make it count
             start, end = m.span()
             if _inside_longer_number(text, start, end):
                 continue
-            value = m.group()
-            valid = judged.get(value)
             if valid is None:
                 spent += 1
                 valid = judged[value] = spent > VALIDATION_BUDGET or _validate(kind, value)

@@ -64,3 +64,14 @@ def test_letter_kinds_need_a_letter_by_a_digit() -> None:
     assert digit_gate.profile("ABCDE1234F").letter_by_digit
     assert digit_gate.profile("QQ 12 34 56 C").letter_by_digit
     assert not digit_gate.profile("call +44 20 7946 0958 号12").letter_by_digit
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_every_card_the_detector_keeps_is_in_a_group_of_thirteen(data: st.DataObject) -> None:
+    from streamproc.extractors.rules import accounts
+
+    value = data.draw(st.from_regex(re.compile(accounts.CARD.pattern, re.ASCII), fullmatch=True))
+    text = data.draw(_AROUND) + value + data.draw(_AROUND)
+    if any(13 <= sum(map(str.isdigit, m.group())) for m in accounts.CARD.finditer(text)):
+        assert digit_gate.profile(text).group >= 13, text

@@ -17,6 +17,7 @@ from stdnum import luhn, numdb
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from . import digit_gate
 from .cues import CueIndex
 from .text import LNUM, RNUM, Hit, L, R, hit
 
@@ -46,6 +47,8 @@ IBAN_LENGTHS: dict[str, int] = {
 
 
 def cards(text: str) -> Iterator[Hit | None]:
+    if digit_gate.profile(text).group < 13:
+        return  # a card's 13-19 digits are one digit group: a turn of phone numbers has none
     cues = CueIndex(CARD_CUE, text)
     for m in CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())

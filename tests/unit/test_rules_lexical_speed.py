@@ -11,7 +11,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamproc.extractors.rules import identity
+from stdnum import iban as std_iban
+from stdnum.iso7064 import mod_97_10
+
+from streamproc.extractors.rules import accounts, identity
 from streamproc.extractors.rules.text import L, R
 
 # The gap as it was before it stopped ending in whitespace.
@@ -32,3 +35,20 @@ def test_label_gap_finds_what_the_plain_gap_found(pieces: list[str], k: int) -> 
                        + identity._VALUES[kind] + R)
     text = "".join(pieces)
     assert _spans(identity._PATTERNS[k][4], text) == _spans(plain, text)
+
+
+_IBAN_CHARS = st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=5, max_size=34)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_IBAN_CHARS)
+def test_iban_checksum_precheck_is_stdnums_checksum(compact: str) -> None:
+    assert accounts._checksum_fails(compact) == (mod_97_10.checksum(compact[4:] + compact[:4]) != 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(accounts.IBAN_LENGTHS)), _IBAN_CHARS)
+def test_iban_checksum_precheck_passes_every_valid_iban(country: str, bban: str) -> None:
+    number = country + std_iban.calc_check_digits(country + "00" + bban) + bban
+    assert not accounts._checksum_fails(number)
+    assert not accounts._checksum_fails("DE\u0661\u0662" + bban)  # non-ASCII digits: left to stdnum

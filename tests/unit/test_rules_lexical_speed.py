@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 
+import ahocorasick_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from stdnum import iban as std_iban
 from stdnum.iso7064 import mod_97_10
 
-from streamproc.extractors.rules import accounts, identity
+from streamproc.extractors.rules import RulesExtractor, accounts, identity
+from streamproc.extractors.rules.firstpass import fold
 from streamproc.extractors.rules.text import L, R
 
 # The gap as it was before it stopped ending in whitespace.
@@ -52,3 +53,22 @@ def test_iban_checksum_precheck_passes_every_valid_iban(country: str, bban: str)
     number = country + std_iban.calc_check_digits(country + "00" + bban) + bban
     assert not accounts._checksum_fails(number)
     assert not accounts._checksum_fails("DE\u0661\u0662" + bban)  # non-ASCII digits: left to stdnum
+
+
+_FIRST_PASS = RulesExtractor.from_preset("default")._first_pass
+_WORDS = sorted(_FIRST_PASS._owners)
+_ONE_AUTOMATON = ahocorasick_rs.AhoCorasick(_WORDS)
+
+
+def _possible_with_one_automaton(text: str) -> frozenset[int]:
+    """The first pass as it was: every word, single characters too, in one automaton."""
+    found = {_WORDS[i] for i, _s, _e in _ONE_AUTOMATON.find_matches_as_indexes(fold(text), overlapping=True)}
+    return _FIRST_PASS.always.union(*(_FIRST_PASS._owners[w] for w in found))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(["号", ":", ".", "@", "A", "İ", " ", "Pass"]),
+                          st.text(max_size=4)), max_size=30))
+def test_first_pass_single_characters_apart_find_what_one_automaton_found(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert _FIRST_PASS.possible(text) == _possible_with_one_automaton(text)

@@ -36,6 +36,10 @@ _ZH_ADDRESS = re.compile(_ZH_ADMIN + _ZH_ROAD + _ZH_NUMBER + r"(?:[\u4e00-\u9fff
 # hundreds of steps each.
 _ZH_ANCHOR = re.compile(r"(?<!\d)\d{1,5}\s?[号號]")
 _ZH_BEFORE, _ZH_AFTER = 56, 44
+# The anchor's tail. A pattern that opens with a character class is scanned for in C, where the
+# anchor's lookbehind is tried at every position: 0.2 instead of 0.7 ms on a turn of 号 and dots
+# without one digit (label[订单号]+dots).
+_ZH_ANCHOR_TAIL = re.compile(r"\d\s?[号號]")
 
 
 @cache
@@ -79,7 +83,7 @@ def _anchor_windows(text: str) -> Iterator[tuple[int, int]]:
 def chinese_addresses(text: str) -> Iterator[Hit | None]:
     # No number sign, no anchor: two `in` tests instead of trying the anchor at every position
     # (0.7-1.9 ms on a 32,000-character turn of digits or CJK: near[zh_address], run[cjk_text]).
-    if "号" not in text and "號" not in text:
+    if ("号" not in text and "號" not in text) or not _ZH_ANCHOR_TAIL.search(text):
         return
     for lo, hi in _anchor_windows(text):
         yield from _chinese_addresses_in(text, lo, hi)

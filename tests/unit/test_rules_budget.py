@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor, national_ids, phones, secrets
@@ -120,39 +118,6 @@ def test_quoted_password_without_digits_is_still_found() -> None:
     # The value-character trigger of cue secrets counts quotes: no digit or symbol needed.
     assert found("my wifi password is 'correcthorsebattery' ok")["correcthorsebattery"][0] == "Password"
     assert secrets._VALUE_CHAR["password"].search("'x'")
-
-
-# Every id kind's shape, generated from the regex itself (unicode digits included): the digit
-# gate must never skip a kind on a turn that holds a match of it.
-@settings(max_examples=80, deadline=None)
-@given(st.data())
-def test_digit_gate_never_skips_a_kind_that_can_match(data: st.DataObject) -> None:
-    kind = data.draw(st.sampled_from(national_ids.KINDS))
-    value = data.draw(st.from_regex(kind.shape, fullmatch=True))
-    context = data.draw(st.sampled_from(["{}", "my id {} ok", "号{}。", "x-{} 12", "1 2 {}"]))
-    group, run = national_ids.digit_extent(context.format(value))
-    assert group >= kind.digits > 0 and run >= kind.run > 0, kind.name
-
-
-@pytest.mark.parametrize(("text", "extent"), [
-    ("", (0, 0)), ("PIN 0042", (4, 4)), ("call 415 555 0100 now", (10, 4)), ("1.2/3-4 5", (5, 1)),
-    ("12  34", (2, 2)), ("电话13800138000号", (11, 11)), ("١٢٣ 45", (5, 3)), ("1 2 1 2 12345", (9, 5)),
-    ("12 345, 6 7 8 9 0 1", (6, 3)),
-])
-def test_digit_extent(text: str, extent: tuple[int, int]) -> None:
-    assert national_ids.digit_extent(text) == extent
-
-
-def test_a_turn_of_short_numbers_skips_the_long_id_scans(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A kind declaring nine digits in one group, four of them unbroken, is not even scanned on a
-    # turn of 4-digit PINs or of single digits, although its (deliberately loose) shape would
-    # match there.
-    monkeypatch.setattr(national_ids, "KINDS", (IdKind(
-        "needs_nine", re.compile(r"(?<!\d)\d(?!\d)"), lambda v: True, re.compile("test id"), 0.9, 0.9,
-        digits=9, run=4),))
-    assert [h for h in national_ids.national_ids("PIN 0042 " * 100) if h] == []
-    assert [h for h in national_ids.national_ids("1 2 3 4 5 6 7 8 9 0 " * 100) if h] == []
-    assert len([h for h in national_ids.national_ids("PIN 0, ref 1234-5678-9") if h]) == 1
 
 
 def test_repeated_phone_candidate_is_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:

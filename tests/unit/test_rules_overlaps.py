@@ -37,3 +37,11 @@ def test_a_long_span_over_many_short_ones_takes_the_grid_path() -> None:
     long = Hit(0, 1_500, "Phone Number", PrivacyLevel.PL2, "test", 0.9)
     assert resolve_overlaps([*short, long]) == [long]
     assert resolve_overlaps(short) == short
+
+
+@settings(max_examples=100, deadline=None)
+@given(_hit(200), st.sampled_from([0.5, 0.7, 0.9]), st.lists(_hit(2_000), max_size=10), st.booleans())
+def test_one_value_found_by_two_detectors(first: Hit, confidence: float, others: list[Hit], swap: bool) -> None:
+    twin = first._replace(detector="other", confidence=confidence)
+    hits = [twin, first, *others] if swap else [first, twin, *others]
+    assert resolve_overlaps(hits) == _reference(hits)

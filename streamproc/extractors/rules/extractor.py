@@ -139,6 +139,11 @@ def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
     fixed-size cells, so a new span is compared only with the kept spans near it: ten thousand
     spans cost ten thousand look-ups, not 10^8.
     """
+    a, b = cluster[0], cluster[1]
+    if len(cluster) == 2 and a[:4] == b[:4]:
+        # One value found by two detectors ("code 603158": a cue and a postfix code): same span,
+        # type and level, so the more confident wins (the first on a tie), as ranking would say.
+        return [b if b.confidence > a.confidence else a]
     ordered = sorted(cluster, key=_ranking)
     kept: list[Hit] = []
     if len(ordered) <= _SMALL:

@@ -221,12 +221,14 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
 
     def phones(text: str) -> Iterator[Hit | None]:
         cues, accounts = CueIndex(CUE, text), CueIndex(_ACCOUNT_START, text)
+        any_account = accounts.anywhere()
         turn = _TurnMemo()
         for m in _CANDIDATE.finditer(text):
             start, end = m.span()
             if end - start < 7:
                 continue  # fewer than seven characters cannot hold seven digits
-            if accounts.near(start, start, 48, 0) and _ACCOUNT_BEFORE.search(text, max(0, start - 48), start):
+            if any_account and accounts.near(start, start, 48, 0) and _ACCOUNT_BEFORE.search(
+                    text, max(0, start - 48), start):
                 continue
             cue = cues.near(start, end)
             # All the judgement reads is the candidate and the two characters after it (a time's

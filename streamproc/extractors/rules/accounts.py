@@ -17,6 +17,7 @@ from stdnum import luhn, numdb
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from . import digit_gate
 from .cues import CueIndex
 from .text import LNUM, RNUM, Hit, L, R, hit
 
@@ -46,6 +47,8 @@ IBAN_LENGTHS: dict[str, int] = {
 
 
 def cards(text: str) -> Iterator[Hit | None]:
+    if digit_gate.profile(text).group < 13:
+        return  # a card's 13-19 digits are one digit group: a turn of phone numbers has none
     cues = CueIndex(CARD_CUE, text)
     for m in CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
@@ -57,6 +60,22 @@ def cards(text: str) -> Iterator[Hit | None]:
             yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "card_cue", 0.7)
 
 
+# IBAN letters as ISO 7064's base-10 digits (A=10 .. Z=35), for the checksum pre-check below.
+_BASE10 = str.maketrans({chr(c): str(c - ord("A") + 10) for c in range(ord("A"), ord("Z") + 1)})
+_ASCII_ALNUM = re.compile(r"[A-Z0-9]++")
+
+
+def _checksum_fails(compact: str) -> bool:
+    """True only when stdnum would reject `compact` (an IBAN without separators) on its checksum.
+
+    stdnum's `is_valid` costs about 15 µs; a turn of 32,000 characters of "DE12 " holds 700
+    IBAN shapes (near[iban]: 10 ms). The mod-97 check alone, done the way stdnum does it, rejects
+    almost every such shape for a fraction of that. Non-ASCII digits go to stdnum unchecked."""
+    if not _ASCII_ALNUM.fullmatch(compact):
+        return False
+    return int((compact[4:] + compact[:4]).translate(_BASE10)) % 97 != 1
+
+
 def _iban_span(text: str, start: int, end: int) -> int:
     """The end of the valid IBAN starting at `start` within text[start:end], else 0.
 
@@ -65,6 +84,9 @@ def _iban_span(text: str, start: int, end: int) -> int:
     """
     want = IBAN_LENGTHS.get(text[start:start + 2])
     if want is None:
+        return 0
+    compact = text[start:end].replace(" ", "").replace("-", "")
+    if len(compact) < want or _checksum_fails(compact[:want]):
         return 0
     seen = 0
     for i in range(start, end):
@@ -86,7 +108,8 @@ def ibans(text: str) -> Iterator[Hit | None]:
         end = _iban_span(text, m.start(), m.end())
         if end:
             yield hit(text, m.start(), end, "Financial Account", PL.PL3, "iban", 0.97)
-        elif sum(map(str.isdigit, m.group())) >= 8 and cues.near(m.start(), m.end(), 48, 8):
+        # The cue look-up first: a binary search, where counting digits costs 1.8 µs a shape.
+        elif cues.near(m.start(), m.end(), 48, 8) and sum(map(str.isdigit, m.group())) >= 8:
             yield hit(text, m.start(), m.end(), "Financial Account", PL.PL3, "iban_cue", 0.7)
 
 

@@ -36,6 +36,10 @@ _ZH_ADDRESS = re.compile(_ZH_ADMIN + _ZH_ROAD + _ZH_NUMBER + r"(?:[\u4e00-\u9fff
 # hundreds of steps each.
 _ZH_ANCHOR = re.compile(r"(?<!\d)\d{1,5}\s?[号號]")
 _ZH_BEFORE, _ZH_AFTER = 56, 44
+# The anchor's tail. A pattern that opens with a character class is scanned for in C, where the
+# anchor's lookbehind is tried at every position: 0.2 instead of 0.7 ms on a turn of 号 and dots
+# without one digit (label[订单号]+dots).
+_ZH_ANCHOR_TAIL = re.compile(r"\d\s?[号號]")
 
 
 @cache
@@ -55,15 +59,18 @@ def western_addresses(text: str) -> Iterator[Hit | None]:
         yield hit(text, m.start(), m.end(), "Detailed Address", PL.PL2, "address", confidence)
 
 
-# Lead-in words the lazy CJK prefix can swallow ("寄到浙江省…", "我住在…").
-_ZH_LEAD = re.compile(r"^.{0,6}?(?:寄到|送到|发到|搬到|住在|位于|地址是|地址为|地址：|地址:)|^(?:我|你|您|他|她)?家?(?:在|到|是|为)")
+# Lead-in words the lazy CJK prefix can swallow ("寄到浙江省…", "我住在…"). Used with
+# `match(text, start, end)`, which anchors it at the address without copying the address out.
+_ZH_LEAD = re.compile(r".{0,6}?(?:寄到|送到|发到|搬到|住在|位于|地址是|地址为|地址：|地址:)|(?:我|你|您|他|她)?家?(?:在|到|是|为)")
 
 
 def _anchor_windows(text: str) -> Iterator[tuple[int, int]]:
     """Merged [start, end) windows around house numbers; every address lies inside one."""
     lo = hi = -1
+    size = len(text)
     for a in _ZH_ANCHOR.finditer(text):
-        start, end = max(0, a.start() - _ZH_BEFORE), min(len(text), a.end() + _ZH_AFTER)
+        start, end = a.span()
+        start, end = max(0, start - _ZH_BEFORE), min(size, end + _ZH_AFTER)
         if start > hi:
             if hi > lo:
                 yield lo, hi
@@ -74,16 +81,22 @@ def _anchor_windows(text: str) -> Iterator[tuple[int, int]]:
 
 
 def chinese_addresses(text: str) -> Iterator[Hit | None]:
+    # No number sign, no anchor: two `in` tests instead of trying the anchor at every position
+    # (0.7-1.9 ms on a 32,000-character turn of digits or CJK: near[zh_address], run[cjk_text]).
+    if ("号" not in text and "號" not in text) or not _ZH_ANCHOR_TAIL.search(text):
+        return
     for lo, hi in _anchor_windows(text):
         yield from _chinese_addresses_in(text, lo, hi)
 
 
 def _chinese_addresses_in(text: str, lo: int, hi: int) -> Iterator[Hit | None]:
     for m in _ZH_ADDRESS.finditer(text, lo, hi):
-        lead = _ZH_LEAD.match(m.group())
-        start = m.start() + (lead.end() if lead else 0)
-        if m.end() - start >= 5:
-            yield hit(text, start, m.end(), "Detailed Address", PL.PL2, "address_zh", 0.75)
+        start, end = m.span()
+        lead = _ZH_LEAD.match(text, start, end)
+        if lead:
+            start = lead.end()
+        if end - start >= 5:
+            yield hit(text, start, end, "Detailed Address", PL.PL2, "address_zh", 0.75)
 
 
 _COORDS = re.compile(

@@ -31,15 +31,23 @@ class CueIndex:
         self._starts: list[int] | None = None if may_match(cue, text) else []
         self._ends: list[int] = []
 
+    def anywhere(self) -> bool:
+        """Whether the cue occurs anywhere in the text."""
+        return bool(self._found())
+
     def near(self, start: int, end: int, before: int = 48, after: int = 16) -> bool:
         """Whether a cue lies wholly within [start - before, end + after]."""
+        starts = self._found()
+        lo = max(0, start - before)
+        i = bisect.bisect_left(starts, lo)
+        return i < len(starts) and starts[i] <= end + after and self._ends[i] <= end + after
+
+    def _found(self) -> list[int]:
         if self._starts is None:
             spans = [m.span() for m in self._cue.finditer(self._text)]
             self._starts = [s for s, _ in spans]
             self._ends = [e for _, e in spans]
-        lo = max(0, start - before)
-        i = bisect.bisect_left(self._starts, lo)
-        return i < len(self._starts) and self._starts[i] <= end + after and self._ends[i] <= end + after
+        return self._starts
 
 
 # Run a cue-first pattern only where its cue words occur, instead of at every position (issue #12).

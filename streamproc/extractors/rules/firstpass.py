@@ -179,10 +179,14 @@ class FirstPass:
             for s in lits:
                 owners.setdefault(s, set()).add(k)
         self.always = frozenset(always)
-        self._words = list(owners)
-        self._owners = [frozenset(owners[w]) for w in self._words]
+        self._owners = {w: frozenset(ks) for w, ks in owners.items()}
+        # Single characters (":", ".", "@", "号") are looked for with `in`, a C scan each: given to
+        # the automaton, a turn of 32,000 colons or 号 made 32,000 matches, each a Python object
+        # to build and then to look up (run[cjk]: 7.3 ms for the whole pass).
+        self._chars = tuple(w for w in owners if len(w) == 1)
+        words = [w for w in owners if len(w) > 1]
         self._automaton = ahocorasick_rs.AhoCorasick(
-            self._words, implementation=ahocorasick_rs.Implementation.DFA) if self._words else None
+            words, implementation=ahocorasick_rs.Implementation.DFA) if words else None
 
     def key(self, pattern: re.Pattern[str]) -> int | None:
         """The number of `pattern` in this set (None when it is not one of them)."""
@@ -190,10 +194,13 @@ class FirstPass:
 
     def possible(self, text: str) -> frozenset[int]:
         """The numbers of every pattern that may match somewhere in `text` (a superset)."""
-        if self._automaton is None:
-            return self.always
-        hits = {i for i, _start, _end in self._automaton.find_matches_as_indexes(fold(text), overlapping=True)}
-        return self.always.union(*(self._owners[i] for i in hits))
+        folded = fold(text)
+        # Each distinct word once: `set` of the matched strings is built in C, where a set of
+        # match tuples cost a Python step per match (near[dsn_scheme]: 11,636 matches).
+        found = set(self._automaton.find_matches_as_strings(folded, overlapping=True)) if self._automaton else set()
+        found.update(ch for ch in self._chars if ch in folded)
+        owners = self._owners
+        return self.always.union(*(owners[w] for w in found))
 
 
 class _Turn(threading.local):

@@ -49,7 +49,12 @@ _LABELS: tuple[tuple[str, str, PL, str, str], ...] = (
      r"grant(?: number| id)?|contract(?: number| no\.?)|work order|task id)|参考号|系统参考号|工单号|项目编号|合同编号", "ref"),
 )
 
-_GAP = r"(?:\s*+\((?:[^()\n]{0,20})\))?[^\d\n。！？!?；;，,:：]{0,24}?"
+# The gap between a label and its separator never ends in whitespace: the separator's `\s*+` takes
+# that whitespace anyway, so a gap that ended in it would reach the same position as a shorter gap
+# already tried (and failed) before it. Excluding those ends changes no match, but a label followed
+# by 32,000 spaces is no longer rescanned once per gap length (25 times): 10.3 -> 0.9 ms on
+# label[订单号]+fullwidth_spaces.
+_GAP = r"(?:\s*+\((?:[^()\n]{0,20})\))?(?:[^\d\n。！？!?；;，,:：]{0,23}?[^\s\d。！？!?；;，,:：])??"
 _SEP = r"\s*+(?:[:：=]|#(?![A-Za-z0-9])|(?i:\bis\b|\bwas\b|\bas\b|\bof\b)|是|为|為)?\s*+[(（\"'“‘]?\s*+"
 _VALUES = {
     "doc": r"(?P<value>[A-Z0-9](?:[A-Z0-9]|[- ](?=[A-Z0-9])){4,24})",

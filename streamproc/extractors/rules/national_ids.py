@@ -30,7 +30,9 @@ from stdnum.us import ssn
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from . import digit_gate
 from .cues import CueIndex
+from .digit_gate import Needs
 from .text import LNUM, RNUM, Hit, L, R, hit
 
 _GENERIC_CUE = r"(?i:\bid (?:number|no\.?|card)|identity (?:number|card)|national id)|身份证|证件号"
@@ -67,66 +69,48 @@ class IdKind:
     cue: re.Pattern[str]
     bare: float  # confidence for a valid value without a cue; 0 means a cue is required
     grouped: float = 0.0  # the same, when the digits are grouped (spaces/dashes/dots)
-    # The fewest digits a match holds in one digit group (see `longest_digit_group`); a turn whose
-    # longest group is shorter cannot hold this id, and its scan is skipped. 0: always scan.
-    digits: int = 0
+    needs: Needs = Needs(0)  # what every match holds: a turn without it skips the scan
 
 
-def _kind(name: str, digits: int, shape: str, valid: Callable[[str], bool], cue: str, bare: float,
+def _kind(name: str, needs: Needs, shape: str, valid: Callable[[str], bool], cue: str, bare: float,
           grouped: float = 0.0) -> IdKind:
-    return IdKind(name, re.compile(shape), valid, re.compile(cue + "|" + _GENERIC_CUE), bare, grouped or bare, digits)
+    return IdKind(name, re.compile(shape), valid, re.compile(cue + "|" + _GENERIC_CUE), bare, grouped or bare, needs)
 
 
 _D3 = r"\d{3}"
 KINDS: tuple[IdKind, ...] = (
-    _kind("us_ssn", 9, LNUM + r"(?!000|666|9\d\d)\d{3}([ .\-]?)(?!00)\d{2}\1(?!0000)\d{4}" + RNUM, ssn.is_valid,
+    _kind("us_ssn", Needs(9, exact=(9, 9)), LNUM + r"(?!000|666|9\d\d)\d{3}([ .\-]?)(?!00)\d{2}\1(?!0000)\d{4}" + RNUM, ssn.is_valid,
           r"(?i:\bSSN\b|social security(?: number| no\.?)?|\bSSA\b)|社会安全号|社保号", 0.0, 0.85),
-    _kind("in_pan", 4, L + r"[A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z]" + R, pan.is_valid,
+    _kind("in_pan", Needs(4, letter=True), L + r"[A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z]" + R, pan.is_valid,
           r"(?i:\bPAN\b|permanent account number|income tax)", 0.85),
-    _kind("in_aadhaar", 12, LNUM + r"[2-9]\d{3}([ \-]?)\d{4}\1\d{4}" + RNUM, aadhaar.is_valid,
+    _kind("in_aadhaar", Needs(12, exact=(12, 12)), LNUM + r"[2-9]\d{3}([ \-]?)\d{4}\1\d{4}" + RNUM, aadhaar.is_valid,
           r"(?i:aadhaa?r|\bUID(?:AI)?\b)|आधार", 0.0, 0.8),
-    _kind("sg_nric", 7, L + r"[STFGMstfgm]\d{7}[A-Za-z]" + R, _nric_ok, r"(?i:NRIC|\bFIN\b|IC number|\bIC\b)", 0.95),
-    _kind("es_nif", 7, L + r"(?:\d{8}-?[A-Z]|[XYZ]-?\d{7}-?[A-Z])" + R, lambda v: nif.is_valid(v) or nie.is_valid(v),
+    _kind("sg_nric", Needs(7, letter=True), L + r"[STFGMstfgm]\d{7}[A-Za-z]" + R, _nric_ok, r"(?i:NRIC|\bFIN\b|IC number|\bIC\b)", 0.95),
+    _kind("es_nif", Needs(7, letter=True), L + r"(?:\d{8}-?[A-Z]|[XYZ]-?\d{7}-?[A-Z])" + R, lambda v: nif.is_valid(v) or nie.is_valid(v),
           r"(?i:\bNIF\b|\bNIE\b|\bDNI\b|documento nacional|n[úu]mero de identidad)", 0.9),
-    _kind("au_tfn", 8, LNUM + _D3 + r"( ?)" + _D3 + r"\1\d{2,3}" + RNUM, tfn.is_valid,
+    _kind("au_tfn", Needs(8, exact=(8, 9)), LNUM + _D3 + r"( ?)" + _D3 + r"\1\d{2,3}" + RNUM, tfn.is_valid,
           r"(?i:\bTFN\b|tax file(?: number)?)", 0.0, 0.6),
-    _kind("au_abn", 11, LNUM + r"\d{2}( ?)" + _D3 + r"\1" + _D3 + r"\1" + _D3 + RNUM, abn.is_valid,
+    _kind("au_abn", Needs(11, exact=(11, 11)), LNUM + r"\d{2}( ?)" + _D3 + r"\1" + _D3 + r"\1" + _D3 + RNUM, abn.is_valid,
           r"(?i:\bABN\b|australian business number)", 0.0, 0.8),
-    _kind("au_acn", 9, LNUM + _D3 + r"( ?)" + _D3 + r"\1" + _D3 + RNUM, acn.is_valid,
+    _kind("au_acn", Needs(9, exact=(9, 9)), LNUM + _D3 + r"( ?)" + _D3 + r"\1" + _D3 + RNUM, acn.is_valid,
           r"(?i:\bACN\b|australian company number)", 0.0, 0.6),
-    _kind("au_medicare", 10, LNUM + r"[2-6]\d{3}( ?)\d{5}\1\d(?:[ /\-]?\d)?" + RNUM, _medicare_ok,
+    _kind("au_medicare", Needs(10, exact=(10, 11)), LNUM + r"[2-6]\d{3}( ?)\d{5}\1\d(?:[ /\-]?\d)?" + RNUM, _medicare_ok,
           r"(?i:medicare)", 0.0, 0.8),
-    _kind("br_cpf", 11, LNUM + r"\d{3}(\.?)\d{3}\1\d{3}-?\d{2}" + RNUM, cpf.is_valid, r"(?i:\bCPF\b)", 0.0, 0.95),
-    _kind("jp_my_number", 12, LNUM + r"\d{4}( ?)\d{4}\1\d{4}" + RNUM, my_number.is_valid,
+    _kind("br_cpf", Needs(11, exact=(11, 11)), LNUM + r"\d{3}(\.?)\d{3}\1\d{3}-?\d{2}" + RNUM, cpf.is_valid, r"(?i:\bCPF\b)", 0.0, 0.95),
+    _kind("jp_my_number", Needs(12, exact=(12, 12)), LNUM + r"\d{4}( ?)\d{4}\1\d{4}" + RNUM, my_number.is_valid,
           r"(?i:my ?number|individual number)|マイナンバー|個人番号", 0.0),
-    _kind("kr_rrn", 13, LNUM + r"\d{6}-?[1-8]\d{6}" + RNUM, rrn.is_valid,
+    _kind("kr_rrn", Needs(13, exact=(13, 13)), LNUM + r"\d{6}-?[1-8]\d{6}" + RNUM, rrn.is_valid,
           r"(?i:resident registration|\bRRN\b)|주민등록번호|주민번호", 0.0, 0.95),
-    _kind("fr_nir", 8, LNUM + r"[12]( ?)\d{2}\1(?:0[1-9]|1[0-2]|[2-9]\d)\1(?:\d{2}|2[AB])\1\d{3}\1\d{3}\1?\d{2}" + RNUM,
+    _kind("fr_nir", Needs(8), LNUM + r"[12]( ?)\d{2}\1(?:0[1-9]|1[0-2]|[2-9]\d)\1(?:\d{2}|2[AB])\1\d{3}\1\d{3}\1?\d{2}" + RNUM,
           nir.is_valid, r"(?i:s[ée]curit[ée] sociale|\bNIR\b|\bINSEE\b|social security)", 0.95),
-    _kind("de_idnr", 11, LNUM + r"[1-9]\d( ?)" + _D3 + r"\1" + _D3 + r"\1" + _D3 + RNUM, idnr.is_valid,
+    _kind("de_idnr", Needs(11, exact=(11, 11)), LNUM + r"[1-9]\d( ?)" + _D3 + r"\1" + _D3 + r"\1" + _D3 + RNUM, idnr.is_valid,
           r"(?i:steuer-?id|steueridentifikationsnummer|identifikationsnummer|\bIdNr\b|tax id)", 0.0, 0.7),
-    _kind("it_codice_fiscale", 3, L + r"[A-Za-z]{6}\d{2}[A-EHLMPR-Ta-ehlmpr-t]\d{2}[A-Za-z]\d{3}[A-Za-z]" + R,
+    _kind("it_codice_fiscale", Needs(3, letter=True), L + r"[A-Za-z]{6}\d{2}[A-EHLMPR-Ta-ehlmpr-t]\d{2}[A-Za-z]\d{3}[A-Za-z]" + R,
           codicefiscale.is_valid, r"(?i:codice fiscale|\bCF\b|tax code)", 0.95),
-    _kind("uk_nino", 6, L + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]( ?)\d{2}\1\d{2}\1\d{2}\1?[A-D]" + R,
+    _kind("uk_nino", Needs(6, letter=True), L + r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]( ?)\d{2}\1\d{2}\1\d{2}\1?[A-D]" + R,
           _shape_only, r"(?i:\bNINO\b|national insurance|\bNI number)", 0.85),
-    _kind("cn_resident_id", 17, LNUM + r"\d{17}[\dXx]" + R, ric.is_valid, r"身份证|(?i:resident id)", 0.97),
+    _kind("cn_resident_id", Needs(17), LNUM + r"\d{17}[\dXx]" + R, ric.is_valid, r"身份证|(?i:resident id)", 0.97),
 )
-
-
-# Digits joined by single spaces, dots, dashes or slashes: every separator an id shape allows
-# between two of its digits is one of these, so all of a match's digits in one such group lie in
-# one group of the turn. The group is linear to find: nothing after the possessive repeat can fail.
-_DIGIT_GROUP = re.compile(r"\d+(?:[ .\-/]\d+)*+")
-_GROUP_SEPARATOR = re.compile(r"[ .\-/]")
-
-
-def longest_digit_group(text: str) -> int:
-    """Digits in the turn's longest digit group ("415 555 0100" holds 10, "PIN 0042" 4)."""
-    longest = 0
-    for group in _DIGIT_GROUP.findall(text):
-        if len(group) > longest:  # the group's length bounds its digits: most groups need no count
-            longest = max(longest, len(group) - len(_GROUP_SEPARATOR.findall(group)))
-    return longest
 
 
 _GROUP_BEFORE = re.compile(r"\d[ \-.]$")
@@ -162,29 +146,33 @@ def _validate(kind: IdKind, value: str) -> bool:
 
 
 def national_ids(text: str) -> Iterator[Hit | None]:
-    longest = longest_digit_group(text)
+    digits = digit_gate.profile(text)
     spent = 0
     for kind in KINDS:
-        if kind.digits > longest:
-            continue  # a turn of 4-digit PINs holds no 9-digit SSN: 17 scans become 2 (issue #10)
+        if not digits.allows(kind.needs):
+            continue  # a turn of 4-digit PINs holds no 9-digit SSN: 17 scans become 2 (digit_gate.py)
         cues = CueIndex(kind.cue, text)
         judged: dict[str, bool] = {}
         for m in kind.shape.finditer(text):
             value = m.group()
-            if _inside_longer_number(text, m.start(), m.end()):
-                continue
-            cue = cues.near(m.start(), m.end(), 48, 8)
             valid = judged.get(value)
+            if valid is False and not cues.anywhere():
+                continue  # a repeat of an invalid value, and no cue in the turn to make it count
+            start, end = m.span()
+            if _inside_longer_number(text, start, end):
+                continue
             if valid is None:
                 spent += 1
                 valid = judged[value] = spent > VALIDATION_BUDGET or _validate(kind, value)
-            grouped = not value.isalnum()
+            if not valid and not cues.anywhere():
+                continue  # an invalid value counts only next to a cue, and this turn has none
+            cue = cues.near(start, end, 48, 8)
             if valid:
-                confidence = 0.95 if cue else (kind.grouped if grouped else kind.bare)
+                confidence = 0.95 if cue else (kind.bare if value.isalnum() else kind.grouped)
             else:
                 confidence = 0.7 if cue else 0.0
             if confidence:
-                yield hit(text, m.start(), m.end(), "ID Number", PL.PL3, kind.name, confidence)
+                yield hit(text, start, end, "ID Number", PL.PL3, kind.name, confidence)
 
 
 DETECTORS = (national_ids,)

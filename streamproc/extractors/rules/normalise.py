@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 
 # Zero-width and formatting characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen, Mongolian
 # vowel separator) and bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates).
 INVISIBLE = ("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
              "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_INVISIBLE_RE = re.compile("[" + INVISIBLE + "]++")
 # Full-width digits and letters, and the symbols values are built from (@ . - + _). CJK
 # punctuation (，：（）) is left alone: detectors treat it as its own separator class.
 _FOLD = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＠．－＋＿"}
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_FOLDABLE = re.compile("[" + "".join(chr(c) for c in _FOLD) + "]")
 _NEEDS_WORK = re.compile("[" + INVISIBLE + "".join(chr(c) for c in _FOLD) + "]")
+_INVISIBLE_SPLIT = re.compile("([" + INVISIBLE + "]++)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +56,13 @@ def view_of(text: str) -> View:
     """The normalised view of `text`; `text` itself (and an identity map) when nothing applies."""
     if _NEEDS_WORK.search(text) is None:
         return View(text)
-    cuts: list[int] = []
-    removed: list[int] = []
-    total = 0
-    for m in _INVISIBLE_RE.finditer(text):
-        total += m.end() - m.start()
-        cuts.append(m.end() - total)  # the view offset of the first character after the run
-        removed.append(total)
-    folded = _INVISIBLE_RE.sub("", text).translate(_FOLD)
-    return View(folded, tuple(cuts), tuple(removed))
+    # One split, then C-level sums: kept pieces and removed runs alternate. A turn laced with
+    # thousands of zero-width characters cost 3.6 ms with a Python loop over the runs.
+    parts = _INVISIBLE_SPLIT.split(text)
+    kept, runs = parts[0::2], parts[1::2]
+    cuts = tuple(accumulate(map(len, kept[:-1])))  # the view offset of the first character after each run
+    removed = tuple(accumulate(map(len, runs)))
+    folded = "".join(kept)
+    if _FOLDABLE.search(folded):  # translate() costs ~0.1 us a character on a non-ASCII text
+        folded = folded.translate(_FOLD)
+    return View(folded, cuts, removed)

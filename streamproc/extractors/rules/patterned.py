@@ -30,10 +30,15 @@ _USERINFO_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://[^\s/@:]{0,128}:
 
 
 def emails(text: str) -> Iterator[Hit | None]:
+    # A match starts with a letter or digit and ends with a letter, so `hit`'s trimming would
+    # find nothing to trim: the Hit is built directly. On a turn of 4,571 addresses that is a
+    # quarter of the detector (spans[same_email]: 5.4 -> 4.2 ms, same process); the rest is the
+    # scan and the Hits themselves.
     for m in EMAIL.finditer(text):
-        if text[m.start() - 1:m.start()] == ":" and _USERINFO_BEFORE.search(text, max(0, m.start() - 160), m.start()):
+        start, end = m.span()
+        if start and text[start - 1] == ":" and _USERINFO_BEFORE.search(text, max(0, start - 160), start):
             continue
-        yield hit(text, m.start(), m.end(), "Email", PL.PL2, "email", 0.97)
+        yield Hit(start, end, "Email", PL.PL2, "email", 0.97)
 
 
 # RFC 1918, carrier-grade NAT and IPv6 unique-local/link-local: addresses inside a network.

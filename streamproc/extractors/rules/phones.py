@@ -67,9 +67,10 @@ SHAPE_ONLY_CONFIDENCE = 0.6
 class _TurnMemo:
     """What one turn has already judged, and how many validations it has spent."""
 
-    __slots__ = ("seen", "validations")
+    __slots__ = ("candidates", "seen", "validations")
 
     def __init__(self) -> None:
+        self.candidates: dict[tuple[str, bool], tuple[int, int, float] | tuple[()]] = {}
         self.seen: dict[tuple[str, bool], float] = {}
         self.validations = 0
 
@@ -191,6 +192,19 @@ def _spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield groups[1].start() - (1 if text[groups[1].start() - 1] == "(" else 0), end
 
 
+def _best_span(local: str, end: int, regions: Sequence[str], cue: bool, turn: _TurnMemo) -> tuple[int, int, float] | tuple[()]:
+    """(start, end, confidence) of the phone in the candidate local[:end], () if there is none."""
+    if sum(map(str.isdigit, local[:end])) < 7:
+        return ()
+    for start, stop in _spans(local, 0, end):
+        if local[stop - 1] == ")" and "(" not in local[start:stop]:
+            stop -= 1
+        confidence = _judge(local, start, stop, regions, cue, turn)
+        if confidence:
+            return start, stop, confidence
+    return ()
+
+
 def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[str], Iterator[Hit | None]]:
     """A phone detector over `regions` (ISO 3166 alpha-2 codes known to phonenumbers)."""
     chosen = tuple(r.upper() for r in regions)
@@ -207,21 +221,25 @@ def make_detector(regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Callable[[s
 
     def phones(text: str) -> Iterator[Hit | None]:
         cues, accounts = CueIndex(CUE, text), CueIndex(_ACCOUNT_START, text)
+        any_account = accounts.anywhere()
         turn = _TurnMemo()
         for m in _CANDIDATE.finditer(text):
-            if sum(map(str.isdigit, m.group())) < 7:
+            start, end = m.span()
+            if end - start < 7:
+                continue  # fewer than seven characters cannot hold seven digits
+            if any_account and accounts.near(start, start, 48, 0) and _ACCOUNT_BEFORE.search(
+                    text, max(0, start - 48), start):
                 continue
-            if accounts.near(m.start(), m.start(), 48, 0) and _ACCOUNT_BEFORE.search(
-                    text, max(0, m.start() - 48), m.start()):
-                continue
-            cue = cues.near(m.start(), m.end())
-            for start, end in _spans(text, m.start(), m.end()):
-                if text[end - 1] == ")" and "(" not in text[start:end]:
-                    end -= 1
-                confidence = _judge(text, start, end, chosen, cue, turn)
-                if confidence:
-                    yield Hit(start, end, "Phone Number", PL.PL2, "phone", confidence)
-                    break
+            cue = cues.near(start, end)
+            # All the judgement reads is the candidate and the two characters after it (a time's
+            # ":30"); a hostile turn repeats one candidate thousands of times: judge it once.
+            local = text[start:end + 2]
+            found = turn.candidates.get((local, cue))  # () when judged not a phone
+            if found is None:
+                found = turn.candidates[(local, cue)] = _best_span(local, end - start, chosen, cue, turn)
+            if found:
+                first, last, confidence = found
+                yield Hit(start + first, start + last, "Phone Number", PL.PL2, "phone", confidence)
 
     return phones
 

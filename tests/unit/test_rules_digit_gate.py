@@ -75,3 +75,16 @@ def test_every_card_the_detector_keeps_is_in_a_group_of_thirteen(data: st.DataOb
     text = data.draw(_AROUND) + value + data.draw(_AROUND)
     if any(13 <= sum(map(str.isdigit, m.group())) for m in accounts.CARD.finditer(text)):
         assert digit_gate.profile(text).group >= 13, text
+
+
+@pytest.mark.parametrize("pattern", ["IPV4", "COORDS"])
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_every_ip_and_coordinate_is_in_a_group_of_four(pattern: str, data: st.DataObject) -> None:
+    from streamproc.extractors.rules import address, patterned
+
+    shape = patterned.IPV4 if pattern == "IPV4" else address._COORDS
+    value = data.draw(st.from_regex(re.compile(shape.pattern, re.ASCII), fullmatch=True))
+    text = data.draw(_AROUND) + value + data.draw(_AROUND)
+    if shape.search(text):
+        assert "°" in text and pattern == "COORDS" or digit_gate.profile(text).group >= 4, text

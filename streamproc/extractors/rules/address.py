@@ -14,7 +14,7 @@ from functools import cache
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
-from . import lexicons
+from . import digit_gate, lexicons
 from .text import Hit, L, R, hit
 
 # A capitalised word with lower case in it: "VIC" in "Ballarat, VIC 3350" is the region code.
@@ -106,6 +106,8 @@ _COORDS = re.compile(
 
 
 def coordinates(text: str) -> Iterator[Hit | None]:
+    if "°" not in text and digit_gate.profile(text).group < 4:
+        return  # decimal degrees ("48.8584") are a digit group of four or more (digit_gate.py)
     for m in _COORDS.finditer(text):
         yield hit(text, m.start(), m.end(), "Precise Location", PL.PL3, "coordinates", 0.8)
 

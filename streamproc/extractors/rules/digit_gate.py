@@ -1,7 +1,8 @@
 """Which national-id kinds a turn can hold at all, from one look at its digits (issue #10).
 
 Seventeen id shapes scanned over a 32,000-character turn cost about 0.7 ms each, and a hostile
-turn of digits used to pay for all of them. Payment cards ask the same profile (13 digits at least). Each kind declares what any match of it needs
+turn of digits used to pay for all of them. Payment cards (13 digits at least), IPv4 addresses
+and decimal coordinates (4) ask the same profile. Each kind declares what any match of it needs
 (`Needs`); `DigitProfile` reads the turn once; a kind whose needs the turn cannot meet is not
 scanned. Skipping can never lose a detection: the test draws values from each kind's own shape,
 puts them in hostile surroundings and checks that every match the detector would keep is

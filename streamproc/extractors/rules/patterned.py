@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from streamproc.core.taxonomy import PrivacyLevel as PL
 
+from . import digit_gate
 from .text import Hit, R, hit
 
 EMAIL = re.compile(
@@ -52,7 +53,8 @@ def _private(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def ips(text: str) -> Iterator[Hit | None]:
     """IP addresses. Internal ranges are intranet entry points (system/attack surface), so PL4."""
-    for m in IPV4.finditer(text):
+    # Four dotted octets are one digit group of at least four digits (digit_gate.py).
+    for m in IPV4.finditer(text) if digit_gate.profile(text).group >= 4 else ():
         addr = ipaddress.IPv4Address(m.group())
         if addr.is_loopback or addr.is_unspecified:
             continue

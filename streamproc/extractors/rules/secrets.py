@@ -63,8 +63,7 @@ _CODE = (_CODE_BEFORE + r"(?P<code>" + _CODE_DIGIT + r"(?:[A-Za-z0-9]{1,16}-){0,
 _SECRET_BEFORE = r"(?<![!-~])"
 _SECRET = _SECRET_BEFORE + r"(?P<secret>(?=[!-~]{0,63}[0-9!@#$%^&*_+=~?])[!-~]{4,64})"
 
-_VALUE = {"otp": _CODE, "cvv": _CODE, "pin": _CODE, "token": _CODE, "password": _SECRET,
-          "key": _SECRET}
+_VALUE = {"otp": _CODE, "cvv": _CODE, "pin": _CODE, "token": _CODE, "password": _SECRET, "key": _SECRET}
 
 _CUE = {family: r"(?P<cue>" + (L if family not in ("cvv", "pin") else "") + r"(?:" + cues + r"))" + R
         for family, (_type, cues) in _CUES.items()}
@@ -214,8 +213,8 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
         quoted_at, value_at = group["quoted"], group["code" if is_code else "secret"]
         words_at = (group["cue"], group["gap"], group["sep"])
         # Thousands of matches ("PIN 0000 PIN 0001 ...": 3,555, 15 ms of per-match Python): group
-        # numbers, one group() call, and a value repeated with the same words judged once.
-        judged: dict[tuple[str, bool, tuple[str, str, str]], float] = {}
+        # numbers, and a value repeated after the same words judged once.
+        judged: dict[tuple[str, int, bool], float] = {}
         for m in _cue_matches(family, text):
             if (family == "otp" and not_a_code
                     and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
@@ -227,13 +226,14 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
             if not (quoted or is_code):  # a code ends in a letter or digit, a password may not
                 while end > start and text[end - 1] in _TRAIL_PUNCT:
                     end -= 1
-            value = text[start:end]
             if family in _DIGITS_ONLY:
-                confidence = _digits_only_ok(family, value)
+                confidence = _digits_only_ok(family, text[start:end])
             else:
-                key = (value, quoted, m.group(*words_at))  # the cue, gap and separator
+                # From cue to value, where the value starts: that fixes the cue, gap and separator.
+                key = (text[m.start():end], start - m.start(), quoted)
                 if (confidence := judged.get(key)) is None:
-                    confidence = judged[key] = _value_ok(family, value, quoted, *key[2])
+                    value, words = key[0][key[1]:], m.group(*words_at)
+                    confidence = judged[key] = _value_ok(family, value, quoted, *words)
             if not confidence:
                 continue
             if is_code and not quoted:  # starts and ends in a letter or digit: nothing to trim

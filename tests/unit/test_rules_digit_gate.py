@@ -29,6 +29,8 @@ def test_the_gate_allows_every_kind_the_detector_would_keep(kind: IdKind, data: 
     kept = [m for m in kind.shape.finditer(text) if not national_ids._inside_longer_number(text, *m.span())]
     if kept:
         assert digit_gate.profile(text).allows(kind.needs), text
+    if any(not m.group().isalnum() for m in kept):  # a grouped value, the kind a cue-less turn keeps
+        assert digit_gate.profile(text).allows(kind.needs, grouped=True), text
 
 
 def test_every_kind_declares_its_needs() -> None:

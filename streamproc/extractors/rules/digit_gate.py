@@ -43,13 +43,17 @@ class DigitProfile:
     group: int  # digits in the turn's largest digit group, or more
     sizes: frozenset[int] | None  # digit counts of its groups of 8 or more digits; None: unknown
     letter_by_digit: bool
+    grouped_sizes: frozenset[int] | None = None  # the same, of groups with a separator inside
 
-    def allows(self, needs: Needs) -> bool:
+    def allows(self, needs: Needs, grouped: bool = False) -> bool:
+        """Whether the turn can hold a match; with `grouped`, one whose digits are separated
+        ("123-45-6789", not "123456789")."""
         if needs.group > self.group:
             return False
-        if needs.exact is not None and self.sizes is not None:
+        sizes = self.grouped_sizes if grouped else self.sizes
+        if needs.exact is not None and sizes is not None:
             low, high = needs.exact
-            if not any(low <= size <= high for size in self.sizes):
+            if not any(low <= size <= high for size in sizes):
                 return False
         return self.letter_by_digit or not needs.letter
 
@@ -67,8 +71,10 @@ def profile(text: str) -> DigitProfile:
     long_groups = [found for found in groups if len(found) >= _SHORTEST_EXACT]
     counts = [len(found) - sum(map(found.count, " .-/")) for found in long_groups]
     sizes: frozenset[int] | None = frozenset(c for c in counts if c >= _SHORTEST_EXACT)
+    grouped: frozenset[int] | None = frozenset(
+        c for c, found in zip(counts, long_groups, strict=True) if c >= _SHORTEST_EXACT and c < len(found))
     if not all(found.isascii() for found in long_groups):
-        sizes = None
+        sizes = grouped = None
     group = max(max(counts, default=0), min(max(map(len, groups)), _SHORTEST_EXACT - 1))
     letter_by_digit = group >= 3 and _LETTER_BY_DIGIT.search(text) is not None
-    return DigitProfile(group, sizes, letter_by_digit)
+    return DigitProfile(group, sizes, letter_by_digit, grouped)

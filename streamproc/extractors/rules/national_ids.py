@@ -152,6 +152,8 @@ def national_ids(text: str) -> Iterator[Hit | None]:
         if not digits.allows(kind.needs):
             continue  # a turn of 4-digit PINs holds no 9-digit SSN: 17 scans become 2 (digit_gate.py)
         cues = CueIndex(kind.cue, text)
+        if not kind.bare and not digits.allows(kind.needs, grouped=True) and not cues.anywhere():
+            continue  # without a cue only a grouped value counts ("123-45-6789"): the turn has none
         judged: dict[str, bool] = {}
         for m in kind.shape.finditer(text):
             value = m.group()

@@ -50,3 +50,62 @@ def test_cue_matches_equal_finditer(atoms: list[str], family: str) -> None:
 def test_cue_matches_equal_finditer_on_long_runs(family: str, text: str) -> None:
     expected, got = _matches(family, text)
     assert got == expected
+
+
+# The detectors read each match through shortcuts (the value's span from the last group to close,
+# a digits-only family judged inline, postfix codes judged by their groups as written, hits built
+# as tuples). These references read every match the plain way; the hits must be the same.
+def _reference_cue_secrets(text: str) -> list[object]:
+    out: list[object] = []
+    for family, pattern in secrets._PATTERNS.items():
+        is_code = secrets._VALUE[family] is secrets._CODE
+        for m in pattern.finditer(text):
+            if (family == "otp" and secrets._ANY_NOT_A_CODE.search(text)
+                    and secrets._NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())):
+                continue
+            quoted = m.group("quoted") is not None
+            start, end = m.span("quoted" if quoted else "code" if is_code else "secret")
+            if secrets._ANY_TAIL.search(text) and secrets._CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
+                continue
+            if not (quoted or is_code):
+                while end > start and text[end - 1] in secrets._TRAIL_PUNCT:
+                    end -= 1
+            confidence = secrets._value_ok(family, text[start:end], quoted, m["cue"], m["gap"], m["sep"])
+            if confidence:
+                out.append(secrets.hit(text, start, end, secrets._CUES[family][0], secrets.PL.PL4, f"cue_{family}",
+                                       confidence, trail=secrets.SECRET_TRAIL))
+    return out
+
+
+def _reference_postfix_codes(text: str) -> list[object]:
+    out: list[object] = []
+    for m in secrets._POSTFIX.finditer(text):
+        start, end = m.span("code")
+        typ = secrets._postfix_type(m["code"], m["cue"].casefold())
+        if typ is None or (secrets._ANY_TAIL.search(text)
+                           and secrets._CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start)):
+            continue
+        out.append(secrets.Hit(start, end, typ, secrets.PL.PL4, "cue_postfix", 0.75))
+    return out
+
+
+HIT_ATOMS = (*ATOMS, "ending in ", "尾号", "zip code ", "code ", " code", " token", "验证码", "KLM-4471",
+             "“603158”", "'1234'", "\"Hunter42!\"", "PIN '12a4'", "CVV 123", "12345")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(HIT_ATOMS), max_size=40))
+def test_detectors_equal_plain_reading(atoms: list[str]) -> None:
+    text = "".join(atoms)
+    assert list(secrets.cue_secrets(text)) == _reference_cue_secrets(text)
+    assert list(secrets.postfix_codes(text)) == _reference_postfix_codes(text)
+
+
+@pytest.mark.parametrize("text", [
+    " ".join(f"PIN {i:04d}" for i in range(400)),
+    "code 603158 " * 300,
+    "card ending in 8831 PIN 1234 code 603158 zip code 94110 PIN \"5678\" CVV '123' 603158 token",
+])
+def test_detectors_equal_plain_reading_on_long_runs(text: str) -> None:
+    assert list(secrets.cue_secrets(text)) == _reference_cue_secrets(text)
+    assert list(secrets.postfix_codes(text)) == _reference_postfix_codes(text)

@@ -102,9 +102,10 @@ def _value_start(is_code: bool, text: str, q: int) -> int:
     return _SECRET_SKIP.match(text, q).end()  # type: ignore[union-attr]  # it matches "" too
 
 
-def _cue_matches(family: str, text: str) -> Iterator[re.Match[str]]:
-    """`_SCANS[family].finditer(text)`: non-overlapping, left to right."""
+def _cue_matches(family: str, text: str) -> list[re.Match[str]]:
+    """`list(_SCANS[family].finditer(text))`: non-overlapping, left to right."""
     scan, cue, reach, is_code = _SCANS[family], _CUES_ALONE[family], _REACH[family], _VALUE[family] is _CODE
+    found: list[re.Match[str]] = []  # a list, not a generator: no resume per match
     pos, v = 0, -1  # v: the first possible value start after the last cue looked at
     while (c := cue.search(text, pos)) is not None:
         # Cue by cue: one value-start search serves all the cues before that start (the searches
@@ -113,23 +114,26 @@ def _cue_matches(family: str, text: str) -> Iterator[re.Match[str]]:
         # characters, may come before the value: four of them (a bounded look) rule the cue out.
         p = c.start()
         if v <= p and (v := _value_start(is_code, text, p + 1)) == len(text):
-            return  # no value after this cue, nor after any later one
+            break  # no value after this cue, nor after any later one
         far = v > p + reach + 3 and _FOUR_NON_SPACE.match(text, p + reach, min(v, p + reach + 64))
         if far or (m := scan.match(text, p)) is None:
             pos = p + 1
             continue
-        yield m
+        found.append(m)
         pos = m.end()  # never empty
         # Then match by match, as finditer, while matches follow each other closely ("PIN 0000
         # PIN 0001 ...": one scanner, no call per match); after a long stretch without one, cue
         # by cue again. finditer from `pos` finds what `scan.search(text, pos)` would, in turn.
         for m in scan.finditer(text, pos):
-            yield m
-            far, pos = m.start() - pos > 256, m.end()
-            if far:
+            found.append(m)
+            start, end = m.span()
+            if start - pos > 256:
+                pos = end
                 break
+            pos = end
         else:
-            return
+            break
+    return found
 
 
 # A hit built as the tuple it is: `Hit(...)` runs the named tuple's Python `__new__`, and
@@ -210,6 +214,9 @@ _VALUE_CHAR = {"otp": _CODE_CHAR, "cvv": _CODE_CHAR, "pin": _CODE_CHAR, "token":
 
 
 def cue_secrets(text: str) -> Iterator[Hit | None]:
+    # Hits are gathered in a list, not yielded: thousands of matches ("PIN 0000 PIN 0001 ...":
+    # 3,555) would each resume this frame once more.
+    out: list[Hit | None] = []
     not_a_code = may_match(_ANY_NOT_A_CODE, text) and _ANY_NOT_A_CODE.search(text) is not None
     tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
     for family, pattern in _PATTERNS.items():
@@ -220,36 +227,42 @@ def cue_secrets(text: str) -> Iterator[Hit | None]:
         group = _SCANS[family].groupindex
         quoted_at, words_at = group["quoted"], (group["cue"], group["gap"], group["sep"])
         not_a_code_here = family == "otp" and not_a_code
-        low, high, digits_confidence = _DIGITS_ONLY.get(family, (0, 0, 0.0))
-        # Thousands of matches ("PIN 0000 PIN 0001 ...": 3,555, 15 ms of per-match Python): group
-        # numbers, and a value repeated after the same words judged once.
+        matches = _cue_matches(family, text)
+        if family in _DIGITS_ONLY:  # CVVs and PINs: the value alone decides (_digits_only_ok)
+            low, high, confidence = _DIGITS_ONLY[family]
+            for m in matches:
+                # The last group to close is the value's: the quoted one or the code.
+                start, end = m.span(at := m.lastindex)  # type: ignore[arg-type]  # a match has a value
+                if (low <= end - start <= high and text[start:end].isdigit()
+                        and not (tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start))):
+                    out.append(_new_hit(Hit, (start, end, privacy_type, _PL4, detector, confidence)) if at != quoted_at
+                               else hit(text, start, end, privacy_type, _PL4, detector, confidence, trail=SECRET_TRAIL))
+            continue
+        # Otherwise a value repeated after the same words is judged once.
         judged: dict[tuple[str, int, bool], float] = {}
-        for m in _cue_matches(family, text):
-            # The last group to close is the value's: the quoted one or the code/secret.
-            quoted = m.lastindex == quoted_at
-            start, end = m.span(m.lastindex)  # type: ignore[arg-type]  # a match has a value
-            if not_a_code_here and _NOT_A_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+        for m in matches:
+            quoted = (at := m.lastindex) == quoted_at
+            start, end = m.span(at)  # type: ignore[arg-type]
+            cue_at = m.start()
+            if not_a_code_here and _NOT_A_CODE_BEFORE.search(text, max(0, cue_at - 12), cue_at):
                 continue
             if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
                 continue  # "尾号为0780的手机", "card ending in 8831": an account, not a code
             if not (quoted or is_code):  # a code ends in a letter or digit, a password may not
                 while end > start and text[end - 1] in _TRAIL_PUNCT:
                     end -= 1
-            if low:  # CVVs and PINs: the value alone decides (_digits_only_ok, inline)
-                confidence = digits_confidence if low <= end - start <= high and text[start:end].isdigit() else 0.0
-            else:
-                # From cue to value, where the value starts: that fixes the cue, gap and separator.
-                cue_at = m.start()
-                key = (text[cue_at:end], start - cue_at, quoted)
-                if (confidence := judged.get(key)) is None:
-                    value, words = key[0][key[1]:], m.group(*words_at)
-                    confidence = judged[key] = _value_ok(family, value, quoted, *words)
+            # From cue to value, where the value starts: that fixes the cue, gap and separator.
+            key = (text[cue_at:end], start - cue_at, quoted)
+            if (confidence := judged.get(key)) is None:
+                value, words = key[0][key[1]:], m.group(*words_at)
+                confidence = judged[key] = _value_ok(family, value, quoted, *words)
             if not confidence:
                 continue
             if is_code and not quoted:  # starts and ends in a letter or digit: nothing to trim
-                yield _new_hit(Hit, (start, end, privacy_type, _PL4, detector, confidence))
+                out.append(_new_hit(Hit, (start, end, privacy_type, _PL4, detector, confidence)))
             else:
-                yield hit(text, start, end, privacy_type, _PL4, detector, confidence, trail=SECRET_TRAIL)
+                out.append(hit(text, start, end, privacy_type, _PL4, detector, confidence, trail=SECRET_TRAIL))
+    return iter(out)
 
 
 # The value can come first: "that 316-508 code", "the KLM-4471 2FA code", "QWZ-518-TP 令牌",
@@ -271,6 +284,7 @@ def _postfix_type(value: str, cue: str) -> str | None:
 
 
 def postfix_codes(text: str) -> Iterator[Hit | None]:
+    out: list[Hit | None] = []  # gathered, not yielded (as cue_secrets)
     tail = may_match(_ANY_TAIL, text) and _ANY_TAIL.search(text) is not None
     code_at, cue_at = _POSTFIX.groupindex["code"], _POSTFIX.groupindex["cue"]
     # "603158 code" repeated: ~2,700 matches (8 ms), so the same value and cue are judged once,
@@ -286,7 +300,8 @@ def postfix_codes(text: str) -> Iterator[Hit | None]:
         if tail and _CARD_OR_PHONE_TAIL.search(text, max(0, start - 14), start):
             continue
         # A code starts and ends in a letter or digit: nothing for hit() to trim.
-        yield _new_hit(Hit, (start, start + len(key[0]), typ, _PL4, "cue_postfix", 0.75))
+        out.append(_new_hit(Hit, (start, start + len(key[0]), typ, _PL4, "cue_postfix", 0.75)))
+    return iter(out)
 
 
 # A password pasted without a cue still looks like one: long, no spaces, and mixing upper,

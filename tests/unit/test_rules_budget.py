@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streamproc.extractors.base import TurnText
 from streamproc.extractors.rules import RulesExtractor, national_ids, phones, secrets
@@ -132,3 +134,15 @@ def test_repeated_phone_candidate_is_judged_once(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(phones, "_best_span", counting)
     hits = [h for h in phones.make_detector()("电话13800138000 号 " * 400) if h]
     assert len(hits) == 400 and calls == 1
+
+
+_PLAIN_CANDIDATE = re.compile(phones._CANDIDATE.pattern.replace(phones._LONG_ENOUGH, ""))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from("0123456789٣ +()-./,_a号"), max_size=40))
+def test_the_length_lookahead_keeps_every_candidate_long_enough_to_be_a_phone(text: str) -> None:
+    def kept(pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        return [m.span() for m in pattern.finditer(text) if m.end() - m.start() >= 7]
+
+    assert kept(phones._CANDIDATE) == kept(_PLAIN_CANDIDATE)

@@ -106,8 +106,9 @@ _COORDS = re.compile(
 
 
 def coordinates(text: str) -> Iterator[Hit | None]:
-    if "°" not in text and digit_gate.profile(text).group < 4:
-        return  # decimal degrees ("48.8584") are a digit group of four or more (digit_gate.py)
+    digits = digit_gate.profile(text)
+    if "°" not in text and (digits.group < 4 or digits.longest < 5):
+        return  # decimal degrees ("48.8584") are a digit group of 4+ digits and 5+ characters
     for m in _COORDS.finditer(text):
         yield hit(text, m.start(), m.end(), "Precise Location", PL.PL3, "coordinates", 0.8)
 

@@ -259,13 +259,12 @@ class RulesExtractor(ExtractorBase):
             hits = [h for h in hits if not _overlaps_any(typed, h)]
         out: list[Detection] = []
         seen: set[str] = set()
+        content, moved = turn.content, view.text is not turn.content  # else offsets are the turn's own
         for h in resolve_overlaps(hits):
-            start, end = view.to_original(h.start, h.end)
-            value = turn.content[start:end]
-            if value in seen:
-                continue
-            seen.add(value)
-            out.append(Detection(value, h.privacy_type, h.level, f"rules:{h.detector}", h.confidence))
+            value = content[slice(*view.to_original(h.start, h.end))] if moved else content[h.start:h.end]
+            if value not in seen:
+                seen.add(value)
+                out.append(Detection(value, h.privacy_type, h.level, f"rules:{h.detector}", h.confidence))
         return out
 
     async def extract(self, batch: Sequence[TurnText]) -> list[list[Detection]]:

@@ -53,8 +53,9 @@ def _private(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def ips(text: str) -> Iterator[Hit | None]:
     """IP addresses. Internal ranges are intranet entry points (system/attack surface), so PL4."""
-    # Four dotted octets are one digit group of at least four digits (digit_gate.py).
-    for m in IPV4.finditer(text) if digit_gate.profile(text).group >= 4 else ():
+    # Four dotted octets are one digit group of at least four digits and seven characters.
+    digits = digit_gate.profile(text)
+    for m in IPV4.finditer(text) if digits.group >= 4 and digits.longest >= 7 else ():
         addr = ipaddress.IPv4Address(m.group())
         if addr.is_loopback or addr.is_unspecified:
             continue

@@ -19,14 +19,16 @@ from .gate import compile_gated
 from .text import SECRET_TRAIL, Hit, L, R, hit
 
 # family -> (privacy type, cue alternation). Longer, more specific cues come first in the
-# alternation so "one-time password" is a code, not a password.
+# alternation so "one-time password" is a code, not a password. Bare "code" comes first of all:
+# no other cue starts with it, so no order changes what matches, and `re` tries the alternatives
+# one by one ("code 603158" repeated: 2,666 matches, 0.5 ms less with it first).
 _CUES: dict[str, tuple[str, str]] = {
     "otp": ("Verification Code", (
-        r"(?i:one[- ]time (?:pass)?(?:code|password|pin)|verification code|verify code|"
+        r"(?i:code|one[- ]time (?:pass)?(?:code|password|pin)|verification code|verify code|"
         r"confirmation code|security code sent|auth(?:entication|orization)? code|"
         r"(?:sms|email|e-mail|text|login|access|activation|2fa|mfa|otp|totp) code|"
         r"[0-9]-digit (?:sms |text |email )?code|otp|2fa|mfa|"
-        r"recovery (?:code|key)|backup codes?|code)"
+        r"recovery (?:code|key)|backup codes?)"
         r"|验证码|驗證碼|校验码|校驗碼|动态码|动态密码|一次性密码|激活码|短信码|确认码|授权码|"
         r"恢复码|备用码|恢复密钥"
     )),

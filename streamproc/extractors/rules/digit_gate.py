@@ -1,20 +1,21 @@
 """Which national-id kinds a turn can hold at all, from one look at its digits (issue #10).
 
 Seventeen id shapes scanned over a 32,000-character turn cost about 0.7 ms each, and a hostile
-turn of digits used to pay for all of them. Payment cards (13 digits at least), IPv4 addresses
-(4 digits, 7 characters) and decimal coordinates (4 digits, 5 characters) ask the same profile. Each kind declares what any match of it needs
+turn of digits used to pay for all of them. Each kind declares what any match of it needs
 (`Needs`); `DigitProfile` reads the turn once; a kind whose needs the turn cannot meet is not
-scanned. Skipping can never lose a detection: the test draws values from each kind's own shape,
-puts them in hostile surroundings and checks that every match the detector would keep is
-allowed (tests/unit/test_rules_budget.py).
+scanned. Payment cards (13 digits), IPv4 addresses (4 digits, 7 characters) and decimal
+coordinates (4 digits, 5 characters) ask the same profile. Skipping can never lose a detection:
+tests/unit/test_rules_digit_gate.py draws values from each kind's own shape, puts them in hostile
+surroundings and checks that every match the detector would keep is allowed.
 
 A digit group is a run of digits joined by single spaces, dots, dashes or slashes: every
 separator an id shape allows between two digits is one of these, so a match's digits lie in one
 group. A kind made only of digits and such separators (`exact`) is stricter still: the detector
 keeps a match only when nothing continues it on either side (its lookarounds and
 `_inside_longer_number`), so a kept match is a whole group, and the turn must hold a group of
-exactly that many digits. Those lookarounds only know ASCII digits, so a turn whose long groups
-hold any other digit is not judged by its group sizes.
+exactly that many digits (a separated one, for a kind that needs a cue to report a plain number
+and a turn without that cue). Those lookarounds only know ASCII digits, so a turn whose long
+groups hold any other digit is not judged by its group sizes.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class DigitProfile:
         return self.letter_by_digit or not needs.letter
 
 
-@lru_cache(maxsize=2)  # national ids and cards ask about the same turn; one thread per turn
+@lru_cache(maxsize=2)  # ids, cards, IPs and coordinates ask about the same turn in turn
 def profile(text: str) -> DigitProfile:
     """The digits of `text`: "call 415 555 0100" has one group of 10.
 

@@ -206,8 +206,8 @@ class TransactionalFlow:
         while self._inflight and self.clock() < deadline:
             head = self._inflight[0]
             done, _ = await asyncio.wait({head.task}, timeout=max(0.0, deadline - self.clock()))
-            if not done:
-                break
+            if not done or not self._inflight or self._inflight[0] is not head:
+                break  # still running, or a rebalance dropped it while we waited (its new owner replays it)
             await self._commit(self._inflight.popleft())
 
     async def _abandon(self) -> None:
